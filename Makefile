@@ -1,0 +1,38 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_PEOPLE ?= 20000
+DEMO_ENV := DEBUG=True
+
+.PHONY: install demo test bench lint clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[test]"
+	@touch $@
+
+# Migrates the embedded SQLite database, loads the demo campaign once, then serves it on
+# http://127.0.0.1:8000 with a task worker beside it. Ctrl-C stops both.
+demo: install
+	$(DEMO_ENV) $(BIN)/barnstorm migrate --no-input
+	$(DEMO_ENV) $(BIN)/barnstorm seed --people $(DEMO_PEOPLE) --if-empty
+	@$(DEMO_ENV) $(BIN)/barnstorm worker --loglevel WARNING & worker=$$!; \
+	trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	$(DEMO_ENV) $(BIN)/barnstorm runserver 127.0.0.1:8000
+
+test: install
+	$(BIN)/pytest
+
+# Small-scale runs of every benchmark; see docs/benchmarks.md for the full-scale figures.
+bench: install
+	SECRET_KEY=bench $(BIN)/barnstorm bench import --scale 0.01
+	SECRET_KEY=bench $(BIN)/barnstorm bench search --scale 0.01
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var

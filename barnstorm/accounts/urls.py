@@ -1,0 +1,13 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from barnstorm.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", views.root, name="root"),
+    path("home/", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+]

@@ -1,0 +1,83 @@
+"""Normalising what people type: email addresses, phone numbers, ZIP codes.
+
+Each function returns the canonical form or raises ValidationError with a message fit to
+show the person who typed it (or to write in an import's report of rejected rows).
+"""
+
+import functools
+from dataclasses import dataclass
+
+import phonenumbers
+import zipcodes
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+
+
+def normalize_email(raw: str) -> str:
+    address = (raw or "").strip().lower()
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise ValidationError(_("%(value)s is not a valid email address"), params={"value": raw}) from None
+    return address
+
+
+def normalize_phone(raw: str, region: str = "US") -> str:
+    """E.164 form (+15155550123) of a phone number written in any common way."""
+    try:
+        parsed = phonenumbers.parse((raw or "").strip(), region)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise ValidationError(_("%(value)s is not a valid phone number"), params={"value": raw})
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_zip(raw: str) -> str:
+    """The five-digit ZIP code (ZIP+4 is trimmed); an unknown ZIP is an error."""
+    value = (raw or "").strip()
+    if len(value) == 4 and value.isdigit():
+        value = "0" + value  # spreadsheets drop the leading zero of New England ZIPs
+    five = value[:5]
+    if not (five.isdigit() and len(five) == 5 and len(value) in (5, 9, 10)):
+        raise ValidationError(_("%(value)s is not a ZIP code"), params={"value": raw})
+    if zip_info(five) is None:
+        raise ValidationError(_("%(value)s is not a known ZIP code"), params={"value": raw})
+    return five
+
+
+@dataclass(frozen=True)
+class ZipInfo:
+    zip_code: str
+    city: str
+    state: str
+    county: str
+    timezone: str
+    latitude: float
+    longitude: float
+
+
+@functools.cache
+def _zip_table() -> dict[str, ZipInfo]:
+    table = {}
+    for row in zipcodes.list_all():
+        table[row["zip_code"]] = ZipInfo(
+            zip_code=row["zip_code"],
+            city=row["city"],
+            state=row["state"],
+            county=row["county"] or "",
+            timezone=row["timezone"] or "",
+            latitude=float(row["lat"]),
+            longitude=float(row["long"]),
+        )
+    return table
+
+
+def zip_info(zip_code: str) -> ZipInfo | None:
+    """Offline geocoding: the centroid and place names of a five-digit ZIP code."""
+    return _zip_table().get(zip_code[:5])
+
+
+def zips_in_state(state: str) -> list[ZipInfo]:
+    return [z for z in _zip_table().values() if z.state == state]

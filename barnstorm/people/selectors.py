@@ -1,0 +1,148 @@
+"""Reads from the supporter CRM. Staff see everyone; scoping for hosts and leaders lives here too."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
+
+from barnstorm.people.models import (
+    EmailAddress,
+    GroupMembership,
+    LocalGroup,
+    PeopleList,
+    Person,
+    PhoneNumber,
+    PostalAddress,
+    Tag,
+)
+from barnstorm.people.normalize import normalize_phone
+
+ZIP_RE = re.compile(r"^\d{5}$")
+PHONE_RE = re.compile(r"^[\d\s().+-]{7,}$")
+
+
+def _prefix_range(field: str, prefix: str) -> Q:
+    """`field` (lower-cased) starts with `prefix`, as a range an ordinary index can answer."""
+    prefix = prefix.lower()
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
+
+
+def person_search(*, query: str = "", tag_id: int | None = None, list_id: int | None = None) -> QuerySet[Person]:
+    """People matching a staff search box: an email, a phone, a ZIP, or the start of a name."""
+    people = Person.objects.alias(lfamily=Lower("family_name"), lgiven=Lower("given_name"))
+    query = " ".join(query.split())
+    ordering = ["-id"]
+    if "@" in query:
+        people = people.filter(emails__address=query.lower())
+    elif ZIP_RE.match(query):
+        people = people.filter(addresses__zip_code=query, addresses__is_primary=True)
+    elif PHONE_RE.match(query):
+        try:
+            people = people.filter(phones__number=normalize_phone(query))
+        except ValidationError:
+            return Person.objects.none()
+    elif query:
+        words = query.split(" ")
+        if len(words) >= 2:
+            people = people.filter(_prefix_range("lgiven", words[0]), _prefix_range("lfamily", words[-1]))
+        else:
+            people = people.filter(_prefix_range("lfamily", words[0]) | _prefix_range("lgiven", words[0]))
+        ordering = ["lfamily", "lgiven", "id"]
+    if tag_id:
+        people = people.filter(tagging__tag_id=tag_id)
+    if list_id:
+        people = people.filter(listmembership__people_list_id=list_id)
+    return people.order_by(*ordering)
+
+
+def people_with_contacts(people: QuerySet[Person]) -> QuerySet[Person]:
+    """Prefetch what a list of people shows, so a page costs the same queries at any size."""
+    return people.prefetch_related(
+        Prefetch("emails", queryset=EmailAddress.objects.order_by("-is_primary", "id")),
+        Prefetch("phones", queryset=PhoneNumber.objects.order_by("-is_primary", "id")),
+        Prefetch("addresses", queryset=PostalAddress.objects.order_by("-is_primary", "-id")),
+    )
+
+
+def person_detail(*, person_id: int) -> Person:
+    return (
+        people_with_contacts(Person.objects.all())
+        .prefetch_related(
+            "tags",
+            "lists",
+            Prefetch("groupmembership_set", queryset=GroupMembership.objects.select_related("group")),
+        )
+        .get(pk=person_id)
+    )
+
+
+def tags_with_counts() -> QuerySet[Tag]:
+    return Tag.objects.annotate(people_count=Count("tagging")).order_by(Lower("name"))
+
+
+def lists_with_counts() -> QuerySet[PeopleList]:
+    return PeopleList.objects.annotate(people_count=Count("listmembership")).order_by("name")
+
+
+def groups_with_counts() -> QuerySet[LocalGroup]:
+    return LocalGroup.objects.annotate(
+        people_count=Count("groupmembership"),
+        leader_count=Count("groupmembership", filter=Q(groupmembership__role="leader")),
+    ).order_by("state", "name")
+
+
+EXPORT_COLUMNS = [
+    "id",
+    "given_name",
+    "family_name",
+    "email",
+    "email_status",
+    "phone",
+    "sms_consent",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "zip_code",
+    "employer",
+    "occupation",
+    "tags",
+    "source",
+    "referral_code",
+    "created_at",
+]
+
+
+def people_export_rows(*, people: QuerySet[Person], chunk_size: int = 2000):
+    """CSV rows (header first) for `people`, streamed in chunks: constant memory at any size."""
+    yield EXPORT_COLUMNS
+    people = people_with_contacts(people).prefetch_related("tags")
+    for person in people.iterator(chunk_size=chunk_size):
+        emails, phones, addresses = list(person.emails.all()), list(person.phones.all()), list(person.addresses.all())
+        email = emails[0] if emails else None
+        phone = phones[0] if phones else None
+        address = addresses[0] if addresses else None
+        yield [
+            person.pk,
+            person.given_name,
+            person.family_name,
+            email.address if email else "",
+            email.status if email else "",
+            phone.number if phone else "",
+            "yes" if phone and phone.can_text else "no",
+            address.line1 if address else "",
+            address.line2 if address else "",
+            address.city if address else "",
+            address.state if address else "",
+            address.zip_code if address else "",
+            person.employer,
+            person.occupation,
+            ";".join(t.name for t in person.tags.all()),
+            person.source,
+            person.referral_code,
+            person.created_at.isoformat(),
+        ]

@@ -1,0 +1,634 @@
+"""Writes to the supporter CRM. Every intake path (forms, API, imports, admin) comes here.
+
+`person_upsert` is the only way a person enters Barnstorm. It matches an existing person by
+normalised email, then by phone, merges the new facts in without erasing old ones, and relies
+on the unique email address to never create two people for one address, even under races.
+`person_upsert_many` is the same service for a batch of rows (imports), with the same rules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Lower
+from django.forms.models import model_to_dict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from barnstorm.activity.models import Activity
+from barnstorm.activity.services import activity_record, activity_record_many
+from barnstorm.people.models import (
+    EmailAddress,
+    EmailStatus,
+    GroupMembership,
+    GroupRole,
+    ListMembership,
+    LocalGroup,
+    MergeRecord,
+    PeopleList,
+    Person,
+    PhoneKind,
+    PhoneNumber,
+    PostalAddress,
+    Tag,
+    Tagging,
+)
+from barnstorm.people.normalize import normalize_email, normalize_phone, normalize_zip, zip_info
+
+NAME_FIELDS = ("honorific_prefix", "given_name", "additional_name", "family_name", "honorific_suffix")
+# Facts that change over a life (a new job): the newest non-blank value wins.
+CURRENT_FIELDS = ("employer", "occupation")
+# First touch is kept: where the person came from and who referred them.
+FIRST_TOUCH_FIELDS = ("source", "referral_code")
+SCALAR_FIELDS = NAME_FIELDS + CURRENT_FIELDS + FIRST_TOUCH_FIELDS
+
+
+@dataclass
+class AddressInput:
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    state: str = ""
+    zip_code: str = ""
+    country: str = "US"
+
+
+@dataclass
+class PersonInput:
+    """What one intake path knows about a person. Blank means "not said", never "erase"."""
+
+    email: str = ""
+    phone: str = ""
+    phone_kind: str = PhoneKind.OTHER
+    # True records explicit consent to texts; False and None change nothing (opting out
+    # is its own service, phone_sms_opt_out).
+    sms_consent: bool | None = None
+    honorific_prefix: str = ""
+    given_name: str = ""
+    additional_name: str = ""
+    family_name: str = ""
+    honorific_suffix: str = ""
+    employer: str = ""
+    occupation: str = ""
+    source: str = ""
+    referral_code: str = ""
+    address: AddressInput | None = None
+    tags: Sequence[str] = ()
+    lists: Sequence[str] = ()
+    custom_fields: dict = field(default_factory=dict)
+    # An explicit opt-in (a signup form) resubscribes an address that had unsubscribed;
+    # an import never does.
+    resubscribe: bool = False
+
+    def normalized(self) -> PersonInput:
+        """A copy in canonical form; raises ValidationError naming every bad field."""
+        errors: dict[str, list] = {}
+        email = phone = ""
+        if self.email.strip():
+            try:
+                email = normalize_email(self.email)
+            except ValidationError as e:
+                errors["email"] = e.messages
+        if self.phone.strip():
+            try:
+                phone = normalize_phone(self.phone)
+            except ValidationError as e:
+                errors["phone"] = e.messages
+        if not email and not phone and not errors:
+            errors["email"] = [_("An email address or a phone number is required")]
+        address = None
+        if self.address is not None:
+            address, address_errors = _normalized_address(self.address)
+            errors.update(address_errors)
+        if errors:
+            raise ValidationError(errors)
+        return dataclasses.replace(
+            self,
+            email=email,
+            phone=phone,
+            address=address,
+            tags=_clean_names(self.tags),
+            lists=_clean_names(self.lists),
+            **{name: getattr(self, name).strip() for name in SCALAR_FIELDS},
+        )
+
+
+def _clean_names(names: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, str] = {}
+    for name in names:
+        name = " ".join(name.split())
+        if name:
+            seen.setdefault(name.lower(), name)
+    return tuple(seen.values())
+
+
+def _normalized_address(address: AddressInput) -> tuple[AddressInput | None, dict]:
+    values = {f.name: " ".join(getattr(address, f.name).split()) for f in dataclasses.fields(address)}
+    if not any(values[k] for k in ("line1", "city", "zip_code")):
+        return None, {}
+    errors = {}
+    if values["zip_code"]:
+        try:
+            values["zip_code"] = normalize_zip(values["zip_code"])
+        except ValidationError as e:
+            errors["zip_code"] = e.messages
+    values["state"] = values["state"].upper()
+    if len(values["state"]) > 2:
+        errors["state"] = [_("Use the two-letter state code")]
+    info = zip_info(values["zip_code"]) if values["zip_code"] and not errors else None
+    if info:
+        values["city"] = values["city"] or info.city
+        values["state"] = values["state"] or info.state
+    return AddressInput(**values), errors
+
+
+@dataclass
+class UpsertResult:
+    person: Person
+    created: bool
+
+
+def person_upsert(
+    *,
+    data: PersonInput,
+    actor=None,
+    activity_kind: str = "signup",
+    activity_data: dict | None = None,
+) -> UpsertResult:
+    """Find or create the person `data` describes and merge it in. Raises ValidationError."""
+    return person_upsert_many(rows=[data], actor=actor, activity_kind=activity_kind, activity_data=activity_data)[0]
+
+
+def person_upsert_many(
+    *,
+    rows: Sequence[PersonInput],
+    actor=None,
+    activity_kind: str = "signup",
+    activity_data: dict | None = None,
+) -> list[UpsertResult]:
+    """person_upsert for a batch: one result per row, in order, in a few queries per batch.
+
+    Rows in one batch that share an email (or, failing that, a phone) are the same person.
+    Raises ValidationError if any row is invalid; callers that must keep the good rows
+    (imports) normalise each row first and pass only the good ones.
+    """
+    rows = [row.normalized() for row in rows]
+    # A concurrent request may insert the same new address between our lookup and our
+    # insert; the unique index refuses the second, and the retry then finds the first.
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _upsert_batch(rows, actor, activity_kind, activity_data or {})
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _upsert_batch(rows, actor, activity_kind, activity_data) -> list[UpsertResult]:
+    now = timezone.now()
+    emails = {row.email for row in rows if row.email}
+    phones = {row.phone for row in rows if row.phone}
+    by_email = dict(EmailAddress.objects.filter(address__in=emails).values_list("address", "person_id"))
+    by_phone: dict[str, int] = {}
+    if phones:
+        for number, person_id in (
+            PhoneNumber.objects.filter(number__in=phones).order_by("person_id").values_list("number", "person_id")
+        ):
+            by_phone.setdefault(number, person_id)
+
+    # Resolve every row to an existing person id or to a new person (keyed by row index).
+    targets: list[int | tuple[str, int]] = []
+    new_keys: dict[str, int] = {}  # email/phone seen in this batch -> index of the new person
+    new_people: list[Person] = []
+    for row in rows:
+        existing = by_email.get(row.email) if row.email else None
+        if existing is None and row.phone:
+            existing = by_phone.get(row.phone)
+        if existing is not None:
+            targets.append(existing)
+            continue
+        index = new_keys.get("e:" + row.email) if row.email else None
+        if index is None and row.phone:
+            index = new_keys.get("p:" + row.phone)
+        if index is None:
+            index = len(new_people)
+            new_people.append(Person())
+        if row.email:
+            new_keys["e:" + row.email] = index
+        if row.phone:
+            new_keys["p:" + row.phone] = index
+        targets.append(("new", index))
+
+    for row, target in zip(rows, targets, strict=True):
+        if isinstance(target, tuple):
+            _merge_scalars(new_people[target[1]], row)
+    Person.objects.bulk_create(new_people, batch_size=1000)
+
+    existing_ids = {t for t in targets if isinstance(t, int)}
+    people = Person.objects.in_bulk(existing_ids)
+    changed_people: dict[int, Person] = {}
+    for row, target in zip(rows, targets, strict=True):
+        if isinstance(target, int) and _merge_scalars(people[target], row):
+            changed_people[target] = people[target]
+    if changed_people:
+        Person.objects.bulk_update(
+            list(changed_people.values()), [*SCALAR_FIELDS, "custom_fields", "modified_at"], batch_size=1000
+        )
+    for index, person in enumerate(new_people):
+        people[person.pk] = person
+        new_people[index] = person
+    person_ids = [t if isinstance(t, int) else new_people[t[1]].pk for t in targets]
+
+    _add_emails(rows, person_ids, now)
+    _add_phones(rows, person_ids, now)
+    _add_addresses(rows, person_ids)
+    _add_tags(rows, person_ids)
+    _add_lists(rows, person_ids)
+
+    new_ids = {p.pk for p in new_people}
+    activity_record_many(
+        entries=[
+            Activity(
+                person_id=person_id,
+                kind=activity_kind,
+                actor=actor,
+                occurred_at=now,
+                data={**activity_data, **({"source": row.source} if row.source else {})},
+            )
+            for row, person_id in zip(rows, person_ids, strict=True)
+        ]
+    )
+    return [UpsertResult(person=people[pid], created=pid in new_ids) for pid in person_ids]
+
+
+def _merge_scalars(person: Person, row: PersonInput) -> bool:
+    """Merge a row's facts into a person. Returns whether anything changed."""
+    changed = False
+    for name in NAME_FIELDS + FIRST_TOUCH_FIELDS:
+        value = getattr(row, name)
+        if value and not getattr(person, name):
+            setattr(person, name, value)
+            changed = True
+    for name in CURRENT_FIELDS:
+        value = getattr(row, name)
+        if value and getattr(person, name) != value:
+            setattr(person, name, value)
+            changed = True
+    if row.custom_fields:
+        merged = {**person.custom_fields, **{k: v for k, v in row.custom_fields.items() if v not in ("", None)}}
+        if merged != person.custom_fields:
+            person.custom_fields = merged
+            changed = True
+    if changed:
+        person.modified_at = timezone.now()
+    return changed
+
+
+def _add_emails(rows, person_ids, now) -> None:
+    wanted = {row.email: (pid, row.resubscribe) for row, pid in zip(rows, person_ids, strict=True) if row.email}
+    if not wanted:
+        return
+    known = {e.address: e for e in EmailAddress.objects.filter(address__in=wanted)}
+    with_email = set(
+        EmailAddress.objects.filter(person_id__in={pid for pid, _ in wanted.values()}).values_list(
+            "person_id", flat=True
+        )
+    )
+    new = []
+    for address, (pid, resubscribe) in wanted.items():
+        email = known.get(address)
+        if email is None:
+            new.append(EmailAddress(person_id=pid, address=address, is_primary=pid not in with_email))
+            with_email.add(pid)
+        elif resubscribe and email.status == EmailStatus.UNSUBSCRIBED:
+            email.status = EmailStatus.SUBSCRIBED
+            email.status_changed_at = now
+            email.save(update_fields=["status", "status_changed_at"])
+    EmailAddress.objects.bulk_create(new, batch_size=1000)
+
+
+def _add_phones(rows, person_ids, now) -> None:
+    wanted: dict[tuple[int, str], PersonInput] = {}
+    for row, pid in zip(rows, person_ids, strict=True):
+        if row.phone:
+            previous = wanted.get((pid, row.phone))
+            if previous is None or row.sms_consent:
+                wanted[(pid, row.phone)] = row
+    if not wanted:
+        return
+    pids = {pid for pid, _ in wanted}
+    known = {
+        (p.person_id, p.number): p
+        for p in PhoneNumber.objects.filter(person_id__in=pids, number__in={n for _, n in wanted})
+    }
+    with_phone = set(PhoneNumber.objects.filter(person_id__in=pids).values_list("person_id", flat=True))
+    new, consented = [], []
+    for (pid, number), row in wanted.items():
+        phone = known.get((pid, number))
+        if phone is None:
+            new.append(
+                PhoneNumber(
+                    person_id=pid,
+                    number=number,
+                    kind=row.phone_kind,
+                    sms_consent=bool(row.sms_consent),
+                    sms_consent_at=now if row.sms_consent else None,
+                    is_primary=pid not in with_phone,
+                )
+            )
+            with_phone.add(pid)
+        elif row.sms_consent and not phone.sms_consent:
+            consented.append(phone.pk)
+    PhoneNumber.objects.bulk_create(new, batch_size=1000)
+    if consented:
+        PhoneNumber.objects.filter(pk__in=consented).update(sms_consent=True, sms_consent_at=now)
+
+
+def _address_key(line1: str, zip_code: str) -> tuple[str, str]:
+    return (" ".join(line1.lower().split()), zip_code[:5])
+
+
+def _add_addresses(rows, person_ids) -> None:
+    wanted: dict[int, AddressInput] = {}
+    for row, pid in zip(rows, person_ids, strict=True):
+        if row.address is not None:
+            wanted[pid] = row.address  # the last address given in a batch is the current one
+    if not wanted:
+        return
+    known: dict[int, list[PostalAddress]] = {}
+    for address in PostalAddress.objects.filter(person_id__in=wanted):
+        known.setdefault(address.person_id, []).append(address)
+    new, demote, fill = [], [], []
+    for pid, given in wanted.items():
+        key = _address_key(given.line1, given.zip_code)
+        same = next((a for a in known.get(pid, []) if _address_key(a.line1, a.zip_code) == key), None)
+        if same is not None:
+            # Same place: fill in what the old record lacked (a second line, a city).
+            updated = False
+            for name in ("line2", "city", "state"):
+                if getattr(given, name) and not getattr(same, name):
+                    setattr(same, name, getattr(given, name))
+                    updated = True
+            if updated:
+                fill.append(same)
+            continue
+        info = zip_info(given.zip_code) if given.zip_code else None
+        new.append(
+            PostalAddress(
+                person_id=pid,
+                line1=given.line1,
+                line2=given.line2,
+                city=given.city,
+                state=given.state,
+                zip_code=given.zip_code,
+                country=given.country or "US",
+                county=info.county if info else "",
+                latitude=info.latitude if info else None,
+                longitude=info.longitude if info else None,
+                is_primary=True,
+            )
+        )
+        demote.extend(a.pk for a in known.get(pid, []) if a.is_primary)
+    if demote:
+        PostalAddress.objects.filter(pk__in=demote).update(is_primary=False)
+    if fill:
+        PostalAddress.objects.bulk_update(fill, ["line2", "city", "state"])
+    PostalAddress.objects.bulk_create(new, batch_size=1000)
+
+
+def tags_get_or_create(*, names: Iterable[str]) -> dict[str, Tag]:
+    """Tags by lower-cased name, creating the missing ones (names compare case-insensitively)."""
+    names = _clean_names(names)
+    if not names:
+        return {}
+    found = {
+        t.name.lower(): t
+        for t in Tag.objects.annotate(lname=Lower("name")).filter(lname__in=[n.lower() for n in names])
+    }
+    missing = [Tag(name=n) for n in names if n.lower() not in found]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        found = {
+            t.name.lower(): t
+            for t in Tag.objects.annotate(lname=Lower("name")).filter(lname__in=[n.lower() for n in names])
+        }
+    return found
+
+
+def _add_tags(rows, person_ids) -> None:
+    tags = tags_get_or_create(names=[name for row in rows for name in row.tags])
+    if tags:
+        Tagging.objects.bulk_create(
+            [
+                Tagging(person_id=pid, tag=tags[name.lower()])
+                for row, pid in zip(rows, person_ids, strict=True)
+                for name in row.tags
+            ],
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
+
+
+def _add_lists(rows, person_ids) -> None:
+    names = _clean_names(name for row in rows for name in row.lists)
+    if not names:
+        return
+    for name in names:
+        PeopleList.objects.get_or_create(name=name)
+    lists = {pl.name.lower(): pl for pl in PeopleList.objects.filter(name__in=names)}
+    ListMembership.objects.bulk_create(
+        [
+            ListMembership(person_id=pid, people_list=lists[name.lower()])
+            for row, pid in zip(rows, person_ids, strict=True)
+            for name in row.lists
+        ],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+
+
+# Tags, lists and groups ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def person_tag_add(*, person: Person, name: str, actor=None) -> Tag:
+    tag = tags_get_or_create(names=[name])[" ".join(name.split()).lower()]
+    _, created = Tagging.objects.get_or_create(person=person, tag=tag)
+    if created:
+        activity_record(person_id=person.pk, kind="tag_added", data={"tag": tag.name}, actor=actor)
+    return tag
+
+
+@transaction.atomic
+def person_tag_remove(*, person: Person, tag: Tag, actor=None) -> None:
+    deleted, _ = Tagging.objects.filter(person=person, tag=tag).delete()
+    if deleted:
+        activity_record(person_id=person.pk, kind="tag_removed", data={"tag": tag.name}, actor=actor)
+
+
+def tag_rename(*, tag: Tag, name: str) -> Tag:
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": _("A tag needs a name")})
+    clash = Tag.objects.annotate(lname=Lower("name")).filter(lname=name.lower()).exclude(pk=tag.pk)
+    if clash.exists():
+        raise ValidationError({"name": _("A tag called %(name)s already exists") % {"name": name}})
+    tag.name = name
+    tag.save(update_fields=["name"])
+    return tag
+
+
+def tag_delete(*, tag: Tag) -> None:
+    tag.delete()
+
+
+def people_list_create(*, name: str, description: str = "") -> PeopleList:
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": _("A list needs a name")})
+    if PeopleList.objects.filter(name__iexact=name).exists():
+        raise ValidationError({"name": _("A list called %(name)s already exists") % {"name": name}})
+    return PeopleList.objects.create(name=name, description=description)
+
+
+def people_list_add(*, people_list: PeopleList, person_ids: Iterable[int]) -> int:
+    created = ListMembership.objects.bulk_create(
+        [ListMembership(person_id=pid, people_list=people_list) for pid in person_ids],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    return len(created)
+
+
+def people_list_remove(*, people_list: PeopleList, person: Person) -> None:
+    ListMembership.objects.filter(people_list=people_list, person=person).delete()
+
+
+def local_group_create(*, name: str, slug: str, zip_code: str = "", description: str = "") -> LocalGroup:
+    group = LocalGroup(name=name, slug=slug, description=description)
+    if zip_code:
+        info = zip_info(normalize_zip(zip_code))
+        group.zip_code = info.zip_code
+        group.city, group.state = info.city, info.state
+        group.latitude, group.longitude = info.latitude, info.longitude
+    group.full_clean()
+    group.save()
+    return group
+
+
+@transaction.atomic
+def group_member_add(*, group: LocalGroup, person: Person, role: str = GroupRole.MEMBER, actor=None) -> GroupMembership:
+    membership, created = GroupMembership.objects.get_or_create(group=group, person=person, defaults={"role": role})
+    if not created and membership.role != role and role == GroupRole.LEADER:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    if created:
+        activity_record(person_id=person.pk, kind="group_joined", data={"group": group.name, "role": role}, actor=actor)
+    return membership
+
+
+# Consent ------------------------------------------------------------------------------------
+
+
+def email_status_set(*, address: str, status: str, actor=None) -> int:
+    """Change an address's status (unsubscribe, bounce, complaint). Takes effect at once.
+
+    Returns the number of addresses changed (0 if unknown or already in that status).
+    """
+    address = address.strip().lower()
+    with transaction.atomic():
+        email = EmailAddress.objects.select_for_update().filter(address=address).first()
+        if email is None or email.status == status:
+            return 0
+        email.status = status
+        email.status_changed_at = timezone.now()
+        email.save(update_fields=["status", "status_changed_at"])
+        activity_record(
+            person_id=email.person_id, kind="email_status", data={"address": address, "status": status}, actor=actor
+        )
+    return 1
+
+
+def phone_sms_opt_out(*, number: str, actor=None) -> int:
+    """Opt a number out of texts everywhere, for every person who has it."""
+    number = normalize_phone(number)
+    now = timezone.now()
+    with transaction.atomic():
+        phones = list(PhoneNumber.objects.select_for_update().filter(number=number, sms_opted_out_at=None))
+        PhoneNumber.objects.filter(pk__in=[p.pk for p in phones]).update(sms_opted_out_at=now)
+        for phone in phones:
+            activity_record(person_id=phone.person_id, kind="sms_opt_out", data={"number": number}, actor=actor)
+    return len(phones)
+
+
+# Merge --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def person_merge(*, survivor: Person, other: Person, actor=None) -> MergeRecord:
+    """Merge `other` into `survivor`: every record that points at `other` moves, then it goes.
+
+    Works over every relation to Person, so the records of apps added later move too.
+    Where a move would duplicate a unique row (the same tag twice), the survivor's row stays.
+    """
+    if survivor.pk == other.pk:
+        raise ValidationError(_("A person cannot be merged with themselves"))
+    survivor = Person.objects.select_for_update().get(pk=survivor.pk)
+    other = Person.objects.select_for_update().get(pk=other.pk)
+    snapshot = _person_snapshot(other)
+
+    for relation in Person._meta.related_objects:
+        if relation.many_to_many:
+            continue  # moved through their through-models' foreign keys
+        model, fk = relation.related_model, relation.field
+        if relation.one_to_one:
+            if model.objects.filter(**{fk.name: survivor}).exists():
+                model.objects.filter(**{fk.name: other}).update(**{fk.name: None})
+            else:
+                model.objects.filter(**{fk.name: other}).update(**{fk.name: survivor})
+            continue
+        _drop_unique_collisions(model, fk.name, survivor, other)
+        model.objects.filter(**{fk.name: other}).update(**{fk.name: survivor})
+
+    for name in SCALAR_FIELDS:
+        if not getattr(survivor, name) and getattr(other, name):
+            setattr(survivor, name, getattr(other, name))
+    survivor.custom_fields = {**other.custom_fields, **survivor.custom_fields}
+    survivor.save()
+    # One primary of each kind of contact point.
+    for model in (EmailAddress, PhoneNumber, PostalAddress):
+        primaries = list(model.objects.filter(person=survivor, is_primary=True).values_list("pk", flat=True))
+        model.objects.filter(pk__in=primaries[1:]).update(is_primary=False)
+
+    record = MergeRecord.objects.create(
+        survivor=survivor, merged_person_id=other.pk, merged_snapshot=snapshot, actor=actor
+    )
+    other.delete()
+    activity_record(person_id=survivor.pk, kind="merged", data={"merged_person_id": snapshot["id"]}, actor=actor)
+    return record
+
+
+def _drop_unique_collisions(model, fk_name: str, survivor: Person, other: Person) -> None:
+    for constraint in model._meta.constraints:
+        fields = getattr(constraint, "fields", ())
+        if not isinstance(constraint, models.UniqueConstraint) or fk_name not in fields:
+            continue
+        rest = [f for f in fields if f != fk_name]
+        taken = model.objects.filter(**{fk_name: survivor}).values_list(*rest)
+        for values in taken:
+            model.objects.filter(**{fk_name: other}, **dict(zip(rest, values, strict=True))).delete()
+
+
+def _person_snapshot(person: Person) -> dict:
+    return {
+        "id": person.pk,
+        **{k: v for k, v in model_to_dict(person, exclude=["tags", "lists"]).items() if k != "id"},
+        "emails": list(person.emails.values_list("address", flat=True)),
+        "phones": list(person.phones.values_list("number", flat=True)),
+        "created_at": person.created_at.isoformat(),
+    }

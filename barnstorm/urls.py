@@ -1,0 +1,8 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("barnstorm.accounts.urls")),
+    path("", include("barnstorm.people.urls")),
+    path("django-admin/", admin.site.urls),
+]
