@@ -52,3 +52,11 @@ def test_the_root_sends_visitors_to_signup_and_staff_home(client, organizer):
     assert client.get("/")["Location"] == reverse("people:signup")
     client.force_login(organizer)
     assert client.get("/")["Location"] == reverse("accounts:home")
+
+
+def test_django_admin_is_for_superusers_only(client, organizer):
+    client.force_login(organizer)
+    assert client.get("/django-admin/").status_code == 302
+    admin = User.objects.create_superuser("root", "root@campaign.test", "pw-root-123456")
+    client.force_login(admin)
+    assert client.get("/django-admin/people/person/").status_code == 200
