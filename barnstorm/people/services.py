@@ -183,10 +183,14 @@ def person_upsert_many(
         try:
             with transaction.atomic():
                 return _upsert_batch(rows, actor, activity_kind, activity_data or {})
-        except IntegrityError:
+        except (IntegrityError, _RaceLost):
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+class _RaceLost(Exception):
+    """Another transaction took one of our new addresses after we looked: start the batch again."""
 
 
 def _upsert_batch(rows, actor, activity_kind, activity_data) -> list[UpsertResult]:
@@ -201,28 +205,26 @@ def _upsert_batch(rows, actor, activity_kind, activity_data) -> list[UpsertResul
         ):
             by_phone.setdefault(number, person_id)
 
-    # Resolve every row to an existing person id or to a new person (keyed by row index).
+    # Resolve every row to an existing person id or to a new person ("new", index). An email
+    # or phone a row brings is owned from then on by the person it resolved to (existing or
+    # new), so a later row in the batch matches it exactly as it would one row at a time.
     targets: list[int | tuple[str, int]] = []
-    new_keys: dict[str, int] = {}  # email/phone seen in this batch -> index of the new person
+    email_owner: dict[str, int | tuple[str, int]] = dict(by_email)
+    phone_owner: dict[str, int | tuple[str, int]] = dict(by_phone)
     new_people: list[Person] = []
     for row in rows:
-        existing = by_email.get(row.email) if row.email else None
-        if existing is None and row.phone:
-            existing = by_phone.get(row.phone)
-        if existing is not None:
-            targets.append(existing)
-            continue
-        index = new_keys.get("e:" + row.email) if row.email else None
-        if index is None and row.phone:
-            index = new_keys.get("p:" + row.phone)
-        if index is None:
-            index = len(new_people)
+        target = email_owner.get(row.email) if row.email else None
+        if target is None and row.phone:
+            target = phone_owner.get(row.phone)
+        if target is None:
+            target = ("new", len(new_people))
             new_people.append(Person())
         if row.email:
-            new_keys["e:" + row.email] = index
+            email_owner.setdefault(row.email, target)
         if row.phone:
-            new_keys["p:" + row.phone] = index
-        targets.append(("new", index))
+            # setdefault: like the lookup by phone, the earliest owner of a shared number wins.
+            phone_owner.setdefault(row.phone, target)
+        targets.append(target)
 
     for row, target in zip(rows, targets, strict=True):
         if isinstance(target, tuple):
@@ -302,6 +304,8 @@ def _add_emails(rows, person_ids, now) -> None:
     new = []
     for address, (pid, resubscribe) in wanted.items():
         email = known.get(address)
+        if email is not None and email.person_id != pid:
+            raise _RaceLost(address)
         if email is None:
             new.append(EmailAddress(person_id=pid, address=address, is_primary=pid not in with_email))
             with_email.add(pid)
