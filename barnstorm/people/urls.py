@@ -1,6 +1,6 @@
 from django.urls import path
 
-from barnstorm.people import views
+from barnstorm.people import views, views_import
 
 app_name = "people"
 
@@ -10,6 +10,11 @@ urlpatterns = [
     path("people/", views.person_list, name="list"),
     path("people/export.csv", views.person_export, name="export"),
     path("people/add/", views.person_add, name="add"),
+    path("people/import/", views_import.import_upload, name="import"),
+    path("people/import/<uuid:token>/map/", views_import.import_map, name="import_map"),
+    path("people/import/<int:job_id>/", views_import.import_job, name="import_job"),
+    path("people/import/<int:job_id>/progress/", views_import.import_progress, name="import_progress"),
+    path("people/import/<int:job_id>/rejected.csv", views_import.import_report, name="import_report"),
     path("people/<int:person_id>/", views.person_detail, name="detail"),
     path("people/<int:person_id>/tags/", views.person_tag_add, name="tag_add"),
     path("people/<int:person_id>/tags/<int:tag_id>/remove/", views.person_tag_remove, name="tag_remove"),
