@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from barnstorm.people.models import EmailAddress, LocalGroup, MergeRecord, PeopleList, Person, PhoneNumber, Tag
+from barnstorm.people.models import (
+    EmailAddress,
+    ImportJob,
+    LocalGroup,
+    MergeRecord,
+    PeopleList,
+    Person,
+    PhoneNumber,
+    Tag,
+)
 
 
 class EmailInline(admin.TabularInline):
@@ -30,3 +39,9 @@ admin.site.register(LocalGroup)
 class MergeRecordAdmin(admin.ModelAdmin):
     list_display = ["survivor", "merged_person_id", "actor", "created_at"]
     readonly_fields = ["survivor", "merged_person_id", "merged_snapshot", "actor", "created_at"]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["original_name", "status", "imported", "updated", "rejected", "created_by", "created_at"]
+    list_filter = ["status"]
