@@ -6,11 +6,15 @@ from barnstorm.accounts.permissions import organizer_required
 from barnstorm.activity import kinds
 from barnstorm.activity.models import Activity
 from barnstorm.people.models import LocalGroup, PeopleList, Person, Tag
+from barnstorm.people.permissions import is_group_leader
 
 
 def root(request):
+    """Where "/" and a fresh login lead: staff home, a leader's groups, or the signup form."""
     if request.user.is_authenticated and request.user.is_organizer:
         return redirect("accounts:home")
+    if is_group_leader(request.user):
+        return redirect("people:groups")
     return redirect("people:signup")
 
 

@@ -88,11 +88,25 @@ def lists_with_counts() -> QuerySet[PeopleList]:
     return PeopleList.objects.annotate(people_count=Count("listmembership")).order_by("name")
 
 
-def groups_with_counts() -> QuerySet[LocalGroup]:
-    return LocalGroup.objects.annotate(
+def groups_with_counts(groups: QuerySet[LocalGroup] | None = None) -> QuerySet[LocalGroup]:
+    groups = LocalGroup.objects.all() if groups is None else groups
+    return groups.annotate(
         people_count=Count("groupmembership"),
         leader_count=Count("groupmembership", filter=Q(groupmembership__role="leader")),
     ).order_by("state", "name")
+
+
+def group_members(*, group: LocalGroup) -> QuerySet[GroupMembership]:
+    """Members with the contact points a leader needs, leaders first, in a fixed number of queries."""
+    return (
+        GroupMembership.objects.filter(group=group)
+        .select_related("person")
+        .prefetch_related(
+            Prefetch("person__emails", queryset=EmailAddress.objects.order_by("-is_primary", "id")),
+            Prefetch("person__phones", queryset=PhoneNumber.objects.order_by("-is_primary", "id")),
+        )
+        .order_by("role", Lower("person__family_name"), "id")
+    )
 
 
 EXPORT_COLUMNS = [

@@ -2,7 +2,8 @@ import csv
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 from barnstorm.accounts.permissions import organizer_required
 from barnstorm.activity.selectors import activity_timeline
 from barnstorm.lib.ratelimit import client_ip, rate_limit_exceeded
-from barnstorm.people import selectors, services
+from barnstorm.people import permissions, selectors, services
 from barnstorm.people.forms import ListForm, MergeLookupForm, NameForm, SignupForm, StaffPersonForm
 from barnstorm.people.models import EmailAddress, LocalGroup, PeopleList, Person, Tag
 
@@ -259,15 +260,22 @@ def list_index(request):
     return render(request, "people/list_index.html", {"lists": selectors.lists_with_counts(), "form": form})
 
 
-@organizer_required
+@login_required
 def group_index(request):
-    return render(request, "people/group_index.html", {"groups": selectors.groups_with_counts()})
+    """All groups for organizers; the groups they lead for group leaders; nobody else."""
+    groups = permissions.groups_visible_to(request.user)
+    if not request.user.is_organizer and not groups.exists():
+        raise PermissionDenied
+    return render(request, "people/group_index.html", {"groups": selectors.groups_with_counts(groups)})
 
 
-@organizer_required
+@login_required
 def group_detail(request, slug: str):
-    group = get_object_or_404(LocalGroup, slug=slug)
-    memberships = group.groupmembership_set.select_related("person").order_by("-role", "person__family_name")
-    paginator = Paginator(memberships, PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    group = permissions.groups_visible_to(request.user).filter(slug=slug).first()
+    if group is None:
+        if not LocalGroup.objects.filter(slug=slug).exists():
+            raise Http404
+        raise PermissionDenied
+    memberships = selectors.group_members(group=group)
+    page = Paginator(memberships, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "people/group_detail.html", {"group": group, "page": page})
