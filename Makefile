@@ -26,10 +26,17 @@ demo: install
 test: install
 	$(BIN)/pytest
 
-# Small-scale runs of every benchmark; see docs/benchmarks.md for the full-scale figures.
+# Small-scale runs of every benchmark, in a database of their own (never the demo's); see
+# docs/benchmarks.md for the full-scale figures. On PostgreSQL:
+#   make bench BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:54329/barnstorm_bench BENCH_SCALE=0.1
+BENCH_DATABASE_URL ?= sqlite:///$(CURDIR)/var/bench.sqlite3
+BENCH_SCALE ?= 0.01
+BENCH_ENV = SECRET_KEY=bench DATABASE_URL=$(BENCH_DATABASE_URL)
 bench: install
-	SECRET_KEY=bench $(BIN)/barnstorm bench import --scale 0.01
-	SECRET_KEY=bench $(BIN)/barnstorm bench search --scale 0.01
+	@mkdir -p var
+	$(BENCH_ENV) $(BIN)/barnstorm migrate --no-input -v0
+	$(BENCH_ENV) $(BIN)/barnstorm bench import --scale $(BENCH_SCALE)
+	$(BENCH_ENV) $(BIN)/barnstorm bench search --scale $(BENCH_SCALE)
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,0 +1,179 @@
+"""The fastest way each database has to take many rows: COPY on PostgreSQL, executemany elsewhere.
+
+This bypasses the ORM's statement building, not its rules: callers are services that have
+already validated what they write (`person_upsert_many` writes new people and their contact
+points this way), the benchmark-scale loader (`barnstorm seed --fast`), and the raw baseline of
+`barnstorm bench import`. Nothing that people send us reaches it without a service in between.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable
+
+from django.db import connections, models, transaction
+from django.utils import timezone
+
+# Field types whose Python values the database drivers already take as they are; every
+# other field's values go through the field's own get_db_prep_save (JSON, dates on SQLite…).
+_PASS_THROUGH = {
+    "AutoField",
+    "BigAutoField",
+    "BigIntegerField",
+    "BooleanField",
+    "CharField",
+    "EmailField",
+    "FloatField",
+    "ForeignKey",
+    "IntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SlugField",
+    "SmallIntegerField",
+    "TextField",
+}
+
+
+def bulk_insert_rows(
+    model: type[models.Model],
+    columns: list[str],
+    rows: Iterable[tuple],
+    chunk_size: int = 50_000,
+    using: str = "default",
+    reset_sequence: bool = True,
+) -> int:
+    """Insert `rows` (tuples of Python values in the order of `columns`) into `model`'s table.
+
+    `columns` are field names or attnames ("person" or "person_id"). Fields left out take
+    their model default, worked out once per call (auto_now fields: the time of the call).
+    Each chunk is one transaction. When the rows carry explicit ids, the table's id sequence
+    is moved past them afterwards so that later ORM inserts do not collide. Returns the
+    number of rows.
+    """
+    connection = connections[using]
+    postgres = connection.vendor == "postgresql"
+    fields = [model._meta.get_field(name) for name in columns]
+    converters = [_converter(field, connection, postgres) for field in fields]
+    needs_conversion = any(converters)
+    omitted = [f for f in model._meta.concrete_fields if f not in fields and not f.primary_key]
+    # Defaults are constants for the whole call: prepare them once, append them to each row.
+    defaults = tuple(f.get_db_prep_save(_default(f), connection) for f in omitted)
+    table = connection.ops.quote_name(model._meta.db_table)
+    column_sql = ", ".join(connection.ops.quote_name(f.column) for f in fields + omitted)
+
+    def prepare(row: tuple) -> tuple:
+        return tuple(v if c is None else c(v) for v, c in zip(row, converters, strict=True)) + defaults
+
+    total = 0
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, chunk_size)):
+        if needs_conversion:
+            chunk = [prepare(row) for row in chunk]
+        elif defaults:
+            chunk = [tuple(row) + defaults for row in chunk]
+        with transaction.atomic(using=using), connection.cursor() as cursor, connection.wrap_database_errors:
+            if postgres:
+                with cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
+                    for row in chunk:
+                        copy.write_row(row)
+            else:
+                placeholders = ", ".join(["%s"] * (len(fields) + len(omitted)))
+                cursor.executemany(f"INSERT INTO {table} ({column_sql}) VALUES ({placeholders})", chunk)
+        total += len(chunk)
+
+    pk = model._meta.pk
+    if reset_sequence and postgres and total and any(f.column == pk.column for f in fields):
+        _reset_sequence(connection, model._meta.db_table, pk.column)
+    return total
+
+
+def _default(field: models.Field):
+    if field.has_default():
+        return field.get_default()
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return timezone.now()
+    if field.null:
+        return None
+    if field.empty_strings_allowed:
+        return ""
+    raise ValueError(f"bulk_insert_rows: {field.model.__name__}.{field.name} needs a value")
+
+
+def _converter(field: models.Field, connection, postgres: bool) -> Callable | None:
+    kind = field.get_internal_type()
+    if kind in _PASS_THROUGH or (postgres and kind == "DateTimeField"):
+        return None
+
+    def convert(value):
+        return field.get_db_prep_save(value, connection)
+
+    return convert
+
+
+def _reset_sequence(connection, table: str, column: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence(%s, %s), COALESCE(MAX({connection.ops.quote_name(column)}), 0) + 1,"
+            f" false) FROM {connection.ops.quote_name(table)}",
+            [table, column],
+        )
+
+
+def reserve_ids(model: type[models.Model], count: int, using: str = "default") -> list[int]:
+    """Take `count` fresh primary keys for `model`, as an INSERT would, without inserting.
+
+    PostgreSQL draws them from the table's sequence, which is safe beside concurrent writers.
+    SQLite continues after the highest id ever used (AUTOINCREMENT's record included); call it
+    inside a transaction, which on SQLite holds the write lock (BEGIN IMMEDIATE) until commit.
+    """
+    if count <= 0:
+        return []
+    connection = connections[using]
+    table, column = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
+            )
+            return [row[0] for row in cursor.fetchall()]
+        if not connection.in_atomic_block:
+            raise RuntimeError("reserve_ids on SQLite must run inside a transaction")
+        cursor.execute(
+            f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0),"
+            f" COALESCE((SELECT MAX({connection.ops.quote_name(column)}) FROM {connection.ops.quote_name(table)}), 0))",
+            [table],
+        )
+        start = cursor.fetchone()[0] + 1
+    return list(range(start, start + count))
+
+
+def bulk_insert_objects(objects: list[models.Model], *, with_ids: bool = False, using: str = "default") -> None:
+    """Insert unsaved model instances of one model with bulk_insert_rows.
+
+    auto_now/auto_now_add fields get the time of the call, set on the instances too. With
+    `with_ids`, primary keys are reserved first (reserve_ids) and set on the instances, so
+    callers can point other rows at them; without, the database assigns them unseen.
+    """
+    if not objects:
+        return
+    model = type(objects[0])
+    now = timezone.now()
+    fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
+    if with_ids:
+        for obj, pk in zip(objects, reserve_ids(model, len(objects), using=using), strict=True):
+            obj.pk = pk
+    stamped = [f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    for obj in objects:
+        for attname in stamped:
+            setattr(obj, attname, now)
+    attnames = [f.attname for f in fields]
+    bulk_insert_rows(
+        model,
+        attnames,
+        (tuple(getattr(obj, name) for name in attnames) for obj in objects),
+        using=using,
+        reset_sequence=False,
+    )
+    for obj in objects:
+        obj._state.adding = False
+        obj._state.db = using

@@ -1,0 +1,81 @@
+"""bulk_insert_rows: COPY on PostgreSQL, executemany on SQLite; the same rows come back either way."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+
+from barnstorm.lib.bulk import bulk_insert_rows
+from barnstorm.people.models import EmailAddress, Person, PostalAddress
+
+pytestmark = pytest.mark.django_db
+
+WHEN = datetime(2025, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)
+PERSON_COLUMNS = ["id", "given_name", "family_name", "custom_fields", "created_at", "modified_at"]
+
+
+def people_rows(ids):
+    for pk in ids:
+        yield (pk, f"Given{pk}", "O'Brien\tTab\\Slash", {"pk": pk, "note": "ünïcode"}, WHEN, WHEN)
+
+
+def test_it_inserts_rows_and_counts_them():
+    inserted = bulk_insert_rows(Person, PERSON_COLUMNS, people_rows(range(1001, 1251)), chunk_size=100)
+
+    assert inserted == 250
+    assert Person.objects.count() == 250
+    assert set(Person.objects.values_list("id", flat=True)) == set(range(1001, 1251))
+
+
+def test_values_round_trip_through_the_orm():
+    bulk_insert_rows(Person, PERSON_COLUMNS, people_rows([7]))
+    bulk_insert_rows(
+        PostalAddress,
+        ["person", "line1", "city", "state", "zip_code", "latitude", "longitude", "is_primary", "created_at"],
+        [(7, "1 Main St", "Des Moines", "IA", "50309", 41.5887, -93.6212, True, WHEN)],
+    )
+    bulk_insert_rows(
+        EmailAddress,
+        ["person_id", "address", "status", "is_primary", "created_at"],
+        [(7, "given7@example.com", "subscribed", False, WHEN)],
+    )
+
+    person = Person.objects.get(pk=7)
+    assert person.given_name == "Given7"
+    assert person.family_name == "O'Brien\tTab\\Slash"
+    assert person.custom_fields == {"pk": 7, "note": "ünïcode"}
+    assert person.created_at == WHEN
+    assert Person.objects.filter(created_at__lt=datetime(2025, 3, 5, tzinfo=UTC)).count() == 1
+    address = person.addresses.get()
+    assert (address.line1, address.zip_code, address.is_primary) == ("1 Main St", "50309", True)
+    assert address.latitude == pytest.approx(41.5887) and address.longitude == pytest.approx(-93.6212)
+    email = person.emails.get()
+    assert (email.address, email.status, email.is_primary, email.status_changed_at) == (
+        "given7@example.com",
+        "subscribed",
+        False,
+        None,
+    )
+
+
+def test_a_later_orm_insert_takes_the_next_free_id():
+    bulk_insert_rows(Person, PERSON_COLUMNS, people_rows([5000, 5001]))
+
+    person = Person.objects.create(given_name="After")
+
+    assert person.pk > 5001
+
+
+def test_an_empty_iterable_inserts_nothing():
+    assert bulk_insert_rows(Person, PERSON_COLUMNS, iter(())) == 0
+
+
+def test_it_uses_copy_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        bulk_insert_rows(Person, PERSON_COLUMNS, people_rows(range(1, 11)))
+
+    assert any(q["sql"].startswith("COPY ") for q in queries.captured_queries)
