@@ -3,6 +3,7 @@ from datetime import datetime
 
 from barnstorm.activity import kinds
 from barnstorm.activity.models import Activity
+from barnstorm.lib.bulk import bulk_insert_objects
 
 
 def activity_record(
@@ -23,10 +24,10 @@ def activity_record(
     return activity
 
 
-def activity_record_many(*, entries: Iterable[Activity], batch_size: int = 1000) -> None:
+def activity_record_many(*, entries: Iterable[Activity]) -> None:
     """Append many activities at once (imports, seeding). Kinds are checked like one at a time."""
     entries = list(entries)
     for entry in entries:
         if not kinds.is_registered(entry.kind):
             raise ValueError(f"unknown activity kind {entry.kind!r}")
-    Activity.objects.bulk_create(entries, batch_size=batch_size)
+    bulk_insert_objects(entries)

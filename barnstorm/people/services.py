@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from barnstorm.activity.models import Activity
 from barnstorm.activity.services import activity_record, activity_record_many
+from barnstorm.lib.bulk import bulk_insert_objects
 from barnstorm.people.models import (
     EmailAddress,
     EmailStatus,
@@ -83,9 +84,13 @@ class PersonInput:
     # An explicit opt-in (a signup form) resubscribes an address that had unsubscribed;
     # an import never does.
     resubscribe: bool = False
+    # Set on the copies normalized() returns, so that normalising twice costs nothing.
+    is_normalized: bool = field(default=False, repr=False, compare=False)
 
     def normalized(self) -> PersonInput:
         """A copy in canonical form; raises ValidationError naming every bad field."""
+        if self.is_normalized:
+            return self
         errors: dict[str, list] = {}
         email = phone = ""
         if self.email.strip():
@@ -113,6 +118,7 @@ class PersonInput:
             address=address,
             tags=_clean_names(self.tags),
             lists=_clean_names(self.lists),
+            is_normalized=True,
             **{name: getattr(self, name).strip() for name in SCALAR_FIELDS},
         )
 
@@ -229,7 +235,8 @@ def _upsert_batch(rows, actor, activity_kind, activity_data) -> list[UpsertResul
     for row, target in zip(rows, targets, strict=True):
         if isinstance(target, tuple):
             _merge_scalars(new_people[target[1]], row)
-    Person.objects.bulk_create(new_people, batch_size=1000)
+    # New rows go in with COPY (PostgreSQL); ids are reserved first so contact points can point at them.
+    bulk_insert_objects(new_people, with_ids=True)
 
     existing_ids = {t for t in targets if isinstance(t, int)}
     people = Person.objects.in_bulk(existing_ids)
@@ -313,7 +320,7 @@ def _add_emails(rows, person_ids, now) -> None:
             email.status = EmailStatus.SUBSCRIBED
             email.status_changed_at = now
             email.save(update_fields=["status", "status_changed_at"])
-    EmailAddress.objects.bulk_create(new, batch_size=1000)
+    bulk_insert_objects(new)
 
 
 def _add_phones(rows, person_ids, now) -> None:
@@ -348,7 +355,7 @@ def _add_phones(rows, person_ids, now) -> None:
             with_phone.add(pid)
         elif row.sms_consent and not phone.sms_consent:
             consented.append(phone.pk)
-    PhoneNumber.objects.bulk_create(new, batch_size=1000)
+    bulk_insert_objects(new)
     if consented:
         PhoneNumber.objects.filter(pk__in=consented).update(sms_consent=True, sms_consent_at=now)
 
@@ -402,7 +409,7 @@ def _add_addresses(rows, person_ids) -> None:
         PostalAddress.objects.filter(pk__in=demote).update(is_primary=False)
     if fill:
         PostalAddress.objects.bulk_update(fill, ["line2", "city", "state"])
-    PostalAddress.objects.bulk_create(new, batch_size=1000)
+    bulk_insert_objects(new)
 
 
 def tags_get_or_create(*, names: Iterable[str]) -> dict[str, Tag]:
@@ -426,16 +433,18 @@ def tags_get_or_create(*, names: Iterable[str]) -> dict[str, Tag]:
 
 def _add_tags(rows, person_ids) -> None:
     tags = tags_get_or_create(names=[name for row in rows for name in row.tags])
-    if tags:
-        Tagging.objects.bulk_create(
-            [
-                Tagging(person_id=pid, tag=tags[name.lower()])
-                for row, pid in zip(rows, person_ids, strict=True)
-                for name in row.tags
-            ],
-            ignore_conflicts=True,
-            batch_size=1000,
-        )
+    if not tags:
+        return
+    wanted = {
+        (pid, tags[name.lower()].pk) for row, pid in zip(rows, person_ids, strict=True) for name in row.tags
+    }
+    # A racing request that tags the same person in between trips the unique constraint,
+    # and person_upsert_many starts the batch again.
+    have = set(
+        Tagging.objects.filter(person_id__in={pid for pid, _ in wanted}, tag_id__in={t.pk for t in tags.values()})
+        .values_list("person_id", "tag_id")
+    )
+    bulk_insert_objects([Tagging(person_id=pid, tag_id=tag_id) for pid, tag_id in sorted(wanted - have)])
 
 
 def _add_lists(rows, person_ids) -> None:
