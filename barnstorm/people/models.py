@@ -25,7 +25,7 @@ class Person(models.Model):
     class Meta:
         indexes = [
             models.Index(Lower("family_name"), Lower("given_name"), name="person_family_lower"),
-            models.Index(Lower("given_name"), name="person_given_lower"),
+            models.Index(Lower("given_name"), Lower("family_name"), name="person_given_family_lower"),
         ]
 
     def __str__(self) -> str:

@@ -90,14 +90,13 @@ def person_list(request):
     query = request.GET.get("q", "")
     tag_id = _int_or_none(request.GET.get("tag"))
     list_id = _int_or_none(request.GET.get("list"))
-    people = selectors.person_search(query=query, tag_id=tag_id, list_id=list_id)
     page_number = max(_int_or_none(request.GET.get("page")) or 1, 1)
-    start = (page_number - 1) * PAGE_SIZE
-    # No COUNT(*) over millions of rows: fetch one extra to know whether there is a next page.
-    rows = list(selectors.people_with_contacts(people)[start : start + PAGE_SIZE + 1])
+    page = selectors.person_search_page(
+        query=query, tag_id=tag_id, list_id=list_id, page=page_number, page_size=PAGE_SIZE
+    )
     context = {
-        "people": rows[:PAGE_SIZE],
-        "has_next": len(rows) > PAGE_SIZE,
+        "people": page.people,
+        "has_next": page.has_next,
         "page_number": page_number,
         "query": query,
         "tag_id": tag_id,
