@@ -79,3 +79,49 @@ def test_it_uses_copy_on_postgresql():
         bulk_insert_rows(Person, PERSON_COLUMNS, people_rows(range(1, 11)))
 
     assert any(q["sql"].startswith("COPY ") for q in queries.captured_queries)
+
+
+def test_reserved_ids_are_fresh_and_never_handed_out_twice():
+    from django.db import transaction
+
+    from barnstorm.lib.bulk import reserve_ids
+
+    existing = Person.objects.create(given_name="Old")
+    with transaction.atomic():
+        first = reserve_ids(Person, 3)
+    assert len(set(first)) == 3 and min(first) > existing.pk
+    bulk_insert_rows(Person, PERSON_COLUMNS, people_rows(first), reset_sequence=False)
+    with transaction.atomic():
+        second = reserve_ids(Person, 2)
+    assert min(second) > max(first)
+    later = Person.objects.create(given_name="New").pk
+    assert later > max(first)
+    if connection.vendor == "postgresql":
+        # The sequence handed `second` out for good; SQLite's reservation lasts one transaction.
+        assert later > max(second)
+
+
+def test_bulk_insert_objects_gives_instances_their_ids_and_times():
+    from django.db import transaction
+
+    from barnstorm.lib.bulk import bulk_insert_objects
+
+    people = [Person(given_name=f"P{i}", custom_fields={"i": i}) for i in range(3)]
+    with transaction.atomic():
+        bulk_insert_objects(people, with_ids=True)
+        bulk_insert_objects([EmailAddress(person=p, address=f"p{i}@example.com") for i, p in enumerate(people)])
+    assert all(p.pk and p.created_at and not p._state.adding for p in people)
+    stored = Person.objects.get(pk=people[2].pk)
+    assert (stored.given_name, stored.custom_fields, stored.emails.get().address) == ("P2", {"i": 2}, "p2@example.com")
+
+
+def test_a_duplicate_row_is_an_integrity_error_on_every_database():
+    from django.db import IntegrityError
+
+    bulk_insert_rows(Person, PERSON_COLUMNS, people_rows([5]))
+    with pytest.raises(IntegrityError):
+        bulk_insert_rows(
+            EmailAddress,
+            ["person_id", "address", "status", "is_primary", "created_at"],
+            [(5, "dup@example.com", "subscribed", True, WHEN), (5, "dup@example.com", "subscribed", False, WHEN)],
+        )
