@@ -49,10 +49,12 @@ def person_search(*, query: str = "", tag_id: int | None = None, list_id: int | 
     elif query:
         words = query.split(" ")
         if len(words) >= 2:
+            # "maria go": read in the order of the (first name, last name) index, stopping at a page.
             people = people.filter(_prefix_range("lgiven", words[0]), _prefix_range("lfamily", words[-1]))
+            ordering = ["lgiven", "lfamily", "id"]
         else:
             people = people.filter(_prefix_range("lfamily", words[0]) | _prefix_range("lgiven", words[0]))
-        ordering = ["lfamily", "lgiven", "id"]
+            ordering = ["lfamily", "lgiven", "id"]
     return _scoped(people, tag_id, list_id).order_by(*ordering)
 
 
