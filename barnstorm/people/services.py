@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from barnstorm.activity.models import Activity
 from barnstorm.activity.services import activity_record, activity_record_many
-from barnstorm.lib.bulk import bulk_insert_objects
+from barnstorm.lib.bulk import bulk_insert_objects, rows_where_in
 from barnstorm.people.models import (
     EmailAddress,
     EmailStatus,
@@ -203,13 +203,10 @@ def _upsert_batch(rows, actor, activity_kind, activity_data) -> list[UpsertResul
     now = timezone.now()
     emails = {row.email for row in rows if row.email}
     phones = {row.phone for row in rows if row.phone}
-    by_email = dict(EmailAddress.objects.filter(address__in=emails).values_list("address", "person_id"))
+    by_email = dict(rows_where_in(EmailAddress, "address", emails, ["address", "person"]))
     by_phone: dict[str, int] = {}
-    if phones:
-        for number, person_id in (
-            PhoneNumber.objects.filter(number__in=phones).order_by("person_id").values_list("number", "person_id")
-        ):
-            by_phone.setdefault(number, person_id)
+    for number, person_id in sorted(rows_where_in(PhoneNumber, "number", phones, ["number", "person"])):
+        by_phone.setdefault(number, person_id)  # a shared number belongs to its earliest person
 
     # Resolve every row to an existing person id or to a new person ("new", index). An email
     # or phone a row brings is owned from then on by the person it resolved to (existing or
@@ -302,25 +299,28 @@ def _add_emails(rows, person_ids, now) -> None:
     wanted = {row.email: (pid, row.resubscribe) for row, pid in zip(rows, person_ids, strict=True) if row.email}
     if not wanted:
         return
-    known = {e.address: e for e in EmailAddress.objects.filter(address__in=wanted)}
-    with_email = set(
-        EmailAddress.objects.filter(person_id__in={pid for pid, _ in wanted.values()}).values_list(
-            "person_id", flat=True
+    # Looked up again inside this transaction: an address taken since the first lookup is a lost race.
+    known = {
+        address: (pk, pid, status)
+        for pk, address, pid, status in rows_where_in(
+            EmailAddress, "address", wanted, ["id", "address", "person", "status"]
         )
-    )
-    new = []
+    }
+    with_email = {pid for (pid,) in rows_where_in(EmailAddress, "person", {p for p, _ in wanted.values()}, ["person"])}
+    new, resubscribed = [], []
     for address, (pid, resubscribe) in wanted.items():
-        email = known.get(address)
-        if email is not None and email.person_id != pid:
-            raise _RaceLost(address)
-        if email is None:
+        if address not in known:
             new.append(EmailAddress(person_id=pid, address=address, is_primary=pid not in with_email))
             with_email.add(pid)
-        elif resubscribe and email.status == EmailStatus.UNSUBSCRIBED:
-            email.status = EmailStatus.SUBSCRIBED
-            email.status_changed_at = now
-            email.save(update_fields=["status", "status_changed_at"])
+            continue
+        pk, owner, status = known[address]
+        if owner != pid:
+            raise _RaceLost(address)
+        if resubscribe and status == EmailStatus.UNSUBSCRIBED:
+            resubscribed.append(pk)
     bulk_insert_objects(new)
+    if resubscribed:
+        EmailAddress.objects.filter(pk__in=resubscribed).update(status=EmailStatus.SUBSCRIBED, status_changed_at=now)
 
 
 def _add_phones(rows, person_ids, now) -> None:
@@ -332,12 +332,13 @@ def _add_phones(rows, person_ids, now) -> None:
                 wanted[(pid, row.phone)] = row
     if not wanted:
         return
-    pids = {pid for pid, _ in wanted}
     known = {
-        (p.person_id, p.number): p
-        for p in PhoneNumber.objects.filter(person_id__in=pids, number__in={n for _, n in wanted})
+        (pid, number): (pk, sms_consent)
+        for pk, pid, number, sms_consent in rows_where_in(
+            PhoneNumber, "person", {pid for pid, _ in wanted}, ["id", "person", "number", "sms_consent"]
+        )
     }
-    with_phone = set(PhoneNumber.objects.filter(person_id__in=pids).values_list("person_id", flat=True))
+    with_phone = {pid for pid, _ in known}
     new, consented = [], []
     for (pid, number), row in wanted.items():
         phone = known.get((pid, number))
@@ -353,8 +354,8 @@ def _add_phones(rows, person_ids, now) -> None:
                 )
             )
             with_phone.add(pid)
-        elif row.sms_consent and not phone.sms_consent:
-            consented.append(phone.pk)
+        elif row.sms_consent and not phone[1]:
+            consented.append(phone[0])
     bulk_insert_objects(new)
     if consented:
         PhoneNumber.objects.filter(pk__in=consented).update(sms_consent=True, sms_consent_at=now)
@@ -435,15 +436,10 @@ def _add_tags(rows, person_ids) -> None:
     tags = tags_get_or_create(names=[name for row in rows for name in row.tags])
     if not tags:
         return
-    wanted = {
-        (pid, tags[name.lower()].pk) for row, pid in zip(rows, person_ids, strict=True) for name in row.tags
-    }
+    wanted = {(pid, tags[name.lower()].pk) for row, pid in zip(rows, person_ids, strict=True) for name in row.tags}
     # A racing request that tags the same person in between trips the unique constraint,
     # and person_upsert_many starts the batch again.
-    have = set(
-        Tagging.objects.filter(person_id__in={pid for pid, _ in wanted}, tag_id__in={t.pk for t in tags.values()})
-        .values_list("person_id", "tag_id")
-    )
+    have = set(rows_where_in(Tagging, "person", {pid for pid, _ in wanted}, ["person", "tag"]))
     bulk_insert_objects([Tagging(person_id=pid, tag_id=tag_id) for pid, tag_id in sorted(wanted - have)])
 
 
