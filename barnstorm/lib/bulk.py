@@ -208,3 +208,24 @@ def rows_where_in(
                 cursor.execute(f"SELECT {columns} FROM {table} WHERE {key} IN ({placeholders})", chunk)
                 rows.extend(cursor.fetchall())
     return rows
+
+
+def bulk_update_objects(objects: list[models.Model], fields: list[str], using: str = "default") -> None:
+    """Write `fields` of saved instances of one model: one UPDATE statement run for every row.
+
+    The driver sends the rows together (executemany; a pipeline in psycopg 3), where the ORM's
+    bulk_update builds a CASE expression with one WHEN per row and field.
+    """
+    if not objects:
+        return
+    connection = connections[using]
+    model = type(objects[0])
+    quote = connection.ops.quote_name
+    concrete = [model._meta.get_field(name) for name in fields]
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in concrete)
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s"
+    params = [
+        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in concrete] + [obj.pk] for obj in objects
+    ]
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        cursor.executemany(sql, params)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from barnstorm.activity.models import Activity
 from barnstorm.activity.services import activity_record, activity_record_many
-from barnstorm.lib.bulk import bulk_insert_objects, rows_where_in
+from barnstorm.lib.bulk import bulk_insert_objects, bulk_update_objects, rows_where_in
 from barnstorm.people.models import (
     EmailAddress,
     EmailStatus,
@@ -242,9 +242,7 @@ def _upsert_batch(rows, actor, activity_kind, activity_data) -> list[UpsertResul
         if isinstance(target, int) and _merge_scalars(people[target], row):
             changed_people[target] = people[target]
     if changed_people:
-        Person.objects.bulk_update(
-            list(changed_people.values()), [*SCALAR_FIELDS, "custom_fields", "modified_at"], batch_size=1000
-        )
+        bulk_update_objects(list(changed_people.values()), [*SCALAR_FIELDS, "custom_fields", "modified_at"])
     for index, person in enumerate(new_people):
         people[person.pk] = person
         new_people[index] = person
@@ -409,7 +407,7 @@ def _add_addresses(rows, person_ids) -> None:
     if demote:
         PostalAddress.objects.filter(pk__in=demote).update(is_primary=False)
     if fill:
-        PostalAddress.objects.bulk_update(fill, ["line2", "city", "state"])
+        bulk_update_objects(fill, ["line2", "city", "state"])
     bulk_insert_objects(new)
 
 

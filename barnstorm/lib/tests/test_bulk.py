@@ -125,3 +125,26 @@ def test_a_duplicate_row_is_an_integrity_error_on_every_database():
             ["person_id", "address", "status", "is_primary", "created_at"],
             [(5, "dup@example.com", "subscribed", True, WHEN), (5, "dup@example.com", "subscribed", False, WHEN)],
         )
+
+
+def test_bulk_update_objects_writes_the_named_fields_only():
+    from barnstorm.lib.bulk import bulk_update_objects
+
+    bulk_insert_rows(Person, PERSON_COLUMNS, people_rows([1, 2]))
+    people = list(Person.objects.order_by("id"))
+    for person in people:
+        person.employer, person.custom_fields, person.modified_at = f"Acme {person.pk}", {"v": person.pk}, WHEN
+        person.given_name = "not written"
+    bulk_update_objects(people, ["employer", "custom_fields", "modified_at"])
+    stored = list(Person.objects.order_by("id").values_list("employer", "custom_fields", "modified_at", "given_name"))
+    assert stored == [("Acme 1", {"v": 1}, WHEN, "Given1"), ("Acme 2", {"v": 2}, WHEN, "Given2")]
+
+
+def test_rows_where_in_finds_every_key_past_the_parameter_limit():
+    from barnstorm.lib.bulk import rows_where_in
+
+    bulk_insert_rows(Person, PERSON_COLUMNS, people_rows(range(1, 2001)))
+    wanted = [*range(1, 2001, 2), 99999]
+    found = rows_where_in(Person, "id", wanted, ["id", "given_name"])
+    assert sorted(found) == [(pk, f"Given{pk}") for pk in range(1, 2001, 2)]
+    assert rows_where_in(Person, "id", [], ["id"]) == []
