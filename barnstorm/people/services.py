@@ -243,9 +243,7 @@ def _upsert_batch(rows, actor, activity_kind, activity_data) -> list[UpsertResul
             changed_people[target] = people[target]
     if changed_people:
         bulk_update_objects(list(changed_people.values()), [*SCALAR_FIELDS, "custom_fields", "modified_at"])
-    for index, person in enumerate(new_people):
-        people[person.pk] = person
-        new_people[index] = person
+    people.update((person.pk, person) for person in new_people)
     person_ids = [t if isinstance(t, int) else new_people[t[1]].pk for t in targets]
 
     _add_emails(rows, person_ids, now)
