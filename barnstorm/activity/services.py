@@ -1,9 +1,11 @@
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import datetime
+
+from django.utils import timezone
 
 from barnstorm.activity import kinds
 from barnstorm.activity.models import Activity
-from barnstorm.lib.bulk import bulk_insert_objects
+from barnstorm.lib.bulk import bulk_insert_rows
 
 
 def activity_record(
@@ -24,10 +26,22 @@ def activity_record(
     return activity
 
 
-def activity_record_many(*, entries: Iterable[Activity]) -> None:
-    """Append many activities at once (imports, seeding). Kinds are checked like one at a time."""
-    entries = list(entries)
-    for entry in entries:
-        if not kinds.is_registered(entry.kind):
-            raise ValueError(f"unknown activity kind {entry.kind!r}")
-    bulk_insert_objects(entries)
+def activity_record_many(
+    *,
+    kind: str,
+    person_ids: Sequence[int],
+    data: Sequence[dict],
+    actor=None,
+    occurred_at: datetime | None = None,
+) -> None:
+    """Append one activity of `kind` for each person (imports, seeding), with its own data."""
+    if not kinds.is_registered(kind):
+        raise ValueError(f"unknown activity kind {kind!r}")
+    when = occurred_at or timezone.now()
+    actor_id = actor.pk if actor is not None else None
+    bulk_insert_rows(
+        Activity,
+        ["person", "kind", "occurred_at", "actor", "data"],
+        ((pid, kind, when, actor_id, entry) for pid, entry in zip(person_ids, data, strict=True)),
+        reset_sequence=False,
+    )

@@ -19,9 +19,8 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from barnstorm.activity.models import Activity
 from barnstorm.activity.services import activity_record, activity_record_many
-from barnstorm.lib.bulk import bulk_insert_objects, bulk_update_objects, rows_where_in
+from barnstorm.lib.bulk import bulk_insert_objects, bulk_insert_rows, bulk_update_objects, rows_where_in
 from barnstorm.people.models import (
     EmailAddress,
     EmailStatus,
@@ -254,16 +253,11 @@ def _upsert_batch(rows, actor, activity_kind, activity_data) -> list[UpsertResul
 
     new_ids = {p.pk for p in new_people}
     activity_record_many(
-        entries=[
-            Activity(
-                person_id=person_id,
-                kind=activity_kind,
-                actor=actor,
-                occurred_at=now,
-                data={**activity_data, **({"source": row.source} if row.source else {})},
-            )
-            for row, person_id in zip(rows, person_ids, strict=True)
-        ]
+        kind=activity_kind,
+        person_ids=person_ids,
+        data=[{**activity_data, **({"source": row.source} if row.source else {})} for row in rows],
+        actor=actor,
+        occurred_at=now,
     )
     return [UpsertResult(person=people[pid], created=pid in new_ids) for pid in person_ids]
 
@@ -306,7 +300,7 @@ def _add_emails(rows, person_ids, now) -> None:
     new, resubscribed = [], []
     for address, (pid, resubscribe) in wanted.items():
         if address not in known:
-            new.append(EmailAddress(person_id=pid, address=address, is_primary=pid not in with_email))
+            new.append((pid, address, pid not in with_email))
             with_email.add(pid)
             continue
         pk, owner, status = known[address]
@@ -314,7 +308,7 @@ def _add_emails(rows, person_ids, now) -> None:
             raise _RaceLost(address)
         if resubscribe and status == EmailStatus.UNSUBSCRIBED:
             resubscribed.append(pk)
-    bulk_insert_objects(new)
+    bulk_insert_rows(EmailAddress, ["person", "address", "is_primary"], new, reset_sequence=False)
     if resubscribed:
         EmailAddress.objects.filter(pk__in=resubscribed).update(status=EmailStatus.SUBSCRIBED, status_changed_at=now)
 
@@ -339,22 +333,33 @@ def _add_phones(rows, person_ids, now) -> None:
     for (pid, number), row in wanted.items():
         phone = known.get((pid, number))
         if phone is None:
-            new.append(
-                PhoneNumber(
-                    person_id=pid,
-                    number=number,
-                    kind=row.phone_kind,
-                    sms_consent=bool(row.sms_consent),
-                    sms_consent_at=now if row.sms_consent else None,
-                    is_primary=pid not in with_phone,
-                )
-            )
+            consent = bool(row.sms_consent)
+            new.append((pid, number, row.phone_kind, consent, now if consent else None, pid not in with_phone))
             with_phone.add(pid)
         elif row.sms_consent and not phone[1]:
             consented.append(phone[0])
-    bulk_insert_objects(new)
+    bulk_insert_rows(
+        PhoneNumber,
+        ["person", "number", "kind", "sms_consent", "sms_consent_at", "is_primary"],
+        new,
+        reset_sequence=False,
+    )
     if consented:
         PhoneNumber.objects.filter(pk__in=consented).update(sms_consent=True, sms_consent_at=now)
+
+
+ADDRESS_COLUMNS = [
+    "person",
+    "line1",
+    "line2",
+    "city",
+    "state",
+    "zip_code",
+    "country",
+    "county",
+    "latitude",
+    "longitude",
+]
 
 
 def _address_key(line1: str, zip_code: str) -> tuple[str, str]:
@@ -387,26 +392,18 @@ def _add_addresses(rows, person_ids) -> None:
             continue
         info = zip_info(given.zip_code) if given.zip_code else None
         new.append(
-            PostalAddress(
-                person_id=pid,
-                line1=given.line1,
-                line2=given.line2,
-                city=given.city,
-                state=given.state,
-                zip_code=given.zip_code,
-                country=given.country or "US",
-                county=info.county if info else "",
-                latitude=info.latitude if info else None,
-                longitude=info.longitude if info else None,
-                is_primary=True,
-            )
+            (pid, given.line1, given.line2, given.city, given.state, given.zip_code, given.country or "US")
+            + ((info.county, info.latitude, info.longitude) if info else ("", None, None))
         )
         demote.extend(a.pk for a in known.get(pid, []) if a.is_primary)
     if demote:
         PostalAddress.objects.filter(pk__in=demote).update(is_primary=False)
     if fill:
         bulk_update_objects(fill, ["line2", "city", "state"])
-    bulk_insert_objects(new)
+    # A new address is the person's current one: primary.
+    bulk_insert_rows(
+        PostalAddress, [*ADDRESS_COLUMNS, "is_primary"], (row + (True,) for row in new), reset_sequence=False
+    )
 
 
 def tags_get_or_create(*, names: Iterable[str]) -> dict[str, Tag]:
@@ -436,7 +433,7 @@ def _add_tags(rows, person_ids) -> None:
     # A racing request that tags the same person in between trips the unique constraint,
     # and person_upsert_many starts the batch again.
     have = set(rows_where_in(Tagging, "person", {pid for pid, _ in wanted}, ["person", "tag"]))
-    bulk_insert_objects([Tagging(person_id=pid, tag_id=tag_id) for pid, tag_id in sorted(wanted - have)])
+    bulk_insert_rows(Tagging, ["person", "tag"], sorted(wanted - have), reset_sequence=False)
 
 
 def _add_lists(rows, person_ids) -> None:
