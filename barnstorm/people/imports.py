@@ -28,13 +28,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from barnstorm.people.models import (
-    EmailAddress,
     ImportJob,
     ImportStatus,
-    PeopleList,
-    Person,
-    PostalAddress,
-    Tag,
 )
 from barnstorm.people.services import AddressInput, PersonInput, UpsertResult, person_upsert_many
 
@@ -297,19 +292,6 @@ def count_rows(*, path: Path) -> int:
 # Importing -------------------------------------------------------------------------------------
 
 
-def _max_lengths() -> dict[str, int]:
-    person = {f.name: f.max_length for f in Person._meta.fields if getattr(f, "max_length", None)}
-    address = {f.name: f.max_length for f in PostalAddress._meta.fields if getattr(f, "max_length", None)}
-    return {
-        **{name: person[name] for name in TARGETS if name in person},
-        "email": EmailAddress._meta.get_field("address").max_length,
-        **{target: address[field] for target, field in _ADDRESS_TARGETS.items()},
-        "country": address["country"],
-        "tags": Tag._meta.get_field("name").max_length,
-        "lists": PeopleList._meta.get_field("name").max_length,
-    }
-
-
 def _split_names(value: str) -> list[str]:
     return [name.strip() for name in _SPLIT_NAMES.split(value) if name.strip()]
 
@@ -325,7 +307,6 @@ class _Importer:
         self.activity_data = activity_data
         self.batch_size = max(1, batch_size)
         self.progress = progress
-        self.max_lengths = _max_lengths()
         self.summary = ImportSummary()
         self.pending: list[tuple[_Record, PersonInput]] = []
         self.reported = 0
@@ -343,7 +324,6 @@ class _Importer:
             else:
                 try:
                     data = self.person_input(record.fields).normalized()
-                    self.check_lengths(data)
                 except ValidationError as e:
                     self.reject(record, _reason(e))
                 else:
@@ -393,23 +373,6 @@ class _Importer:
             lists=_split_names(values.get("lists", "")),
             custom_fields=custom,
         )
-
-    def check_lengths(self, data: PersonInput) -> None:
-        """Refuse values longer than their column here, rather than failing a whole batch later."""
-        values = [(t, getattr(data, t)) for t in TARGETS if isinstance(getattr(data, t, None), str)]
-        if data.address is not None:
-            values += [(t, getattr(data.address, f)) for t, f in _ADDRESS_TARGETS.items()]
-            values.append(("country", data.address.country))
-        values += [("tags", name) for name in data.tags] + [("lists", name) for name in data.lists]
-        errors = {}
-        for target, value in values:
-            limit = self.max_lengths.get(target)
-            if limit and len(value) > limit:
-                errors[target] = [
-                    _("%(field)s is longer than %(limit)d characters") % {"field": TARGETS[target], "limit": limit}
-                ]
-        if errors:
-            raise ValidationError(errors)
 
     def flush(self) -> None:
         if not self.pending:

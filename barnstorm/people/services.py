@@ -9,6 +9,7 @@ on the unique email address to never create two people for one address, even und
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -17,6 +18,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 from django.forms.models import model_to_dict
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from barnstorm.activity.services import activity_record, activity_record_many
@@ -110,7 +112,7 @@ class PersonInput:
             errors.update(address_errors)
         if errors:
             raise ValidationError(errors)
-        return dataclasses.replace(
+        result = dataclasses.replace(
             self,
             email=email,
             phone=phone,
@@ -120,6 +122,41 @@ class PersonInput:
             is_normalized=True,
             **{name: getattr(self, name).strip() for name in SCALAR_FIELDS},
         )
+        # Too long for its column: refused here, by name, rather than failing a whole batch later.
+        if errors := _length_errors(result):
+            raise ValidationError(errors)
+        return result
+
+
+@functools.cache
+def _length_limits() -> dict[str, tuple[int, str]]:
+    """Each input field's column width and the label to name it by."""
+
+    def limit(model, name, label=None):
+        field = model._meta.get_field(name)
+        return field.max_length, str(label or capfirst(field.verbose_name))
+
+    return {
+        **{name: limit(Person, name) for name in SCALAR_FIELDS},
+        "email": limit(EmailAddress, "address", _("Email")),
+        **{name: limit(PostalAddress, name) for name in ("line1", "line2", "city", "zip_code", "country")},
+        "tags": limit(Tag, "name", _("Tag")),
+        "lists": limit(PeopleList, "name", _("List")),
+    }
+
+
+def _length_errors(data: PersonInput) -> dict[str, list[str]]:
+    limits = _length_limits()
+    values = [(name, getattr(data, name)) for name in (*SCALAR_FIELDS, "email")]
+    if data.address is not None:
+        values += [(name, getattr(data.address, name)) for name in ("line1", "line2", "city", "zip_code", "country")]
+    values += [("tags", name) for name in data.tags] + [("lists", name) for name in data.lists]
+    errors: dict[str, list[str]] = {}
+    for name, value in values:
+        width, label = limits[name]
+        if len(value) > width and name not in errors:
+            errors[name] = [_("%(field)s is longer than %(limit)d characters") % {"field": label, "limit": width}]
+    return errors
 
 
 def _clean_names(names: Iterable[str]) -> tuple[str, ...]:

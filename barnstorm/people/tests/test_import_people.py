@@ -266,7 +266,7 @@ def test_a_value_too_long_for_its_column_is_rejected_on_its_own(write, tmp_path)
     summary = import_people(path=path, report_path=tmp_path / "r.csv")
     assert (summary.imported, summary.rejected) == (1, 2)
     reasons = [r["reason"] for r in read_report(tmp_path / "r.csv")]
-    assert reasons == ["First name is longer than 128 characters", "Tags is longer than 100 characters"]
+    assert reasons == ["First name is longer than 128 characters", "Tag is longer than 100 characters"]
 
 
 def test_a_byte_order_mark_and_windows_newlines_are_read(write):

@@ -205,3 +205,13 @@ def test_two_racing_requests_create_one_person():
     assert Person.objects.count() == 1
     assert EmailAddress.objects.filter(address="race@example.com").count() == 1
     assert Activity.objects.filter(kind="signup").count() == 6
+
+
+def test_a_value_too_long_for_its_column_is_refused_by_name():
+    with pytest.raises(ValidationError) as caught:
+        upsert(email="ann@example.com", given_name="A" * 129, address=AddressInput(city="C" * 101, zip_code="50309"))
+    assert caught.value.message_dict == {
+        "given_name": ["First name is longer than 128 characters"],
+        "city": ["City is longer than 100 characters"],
+    }
+    assert Person.objects.count() == 0
