@@ -17,4 +17,5 @@ class PeopleConfig(AppConfig):
         kinds.register("group_joined", _("Joined a local group"))
         kinds.register("email_status", _("Email status changed"))
         kinds.register("sms_opt_out", _("Opted out of texts"))
+        kinds.register("do_not_call", _("Asked not to be called"))
         kinds.register("merged", _("Merged with a duplicate"))

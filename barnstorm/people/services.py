@@ -605,6 +605,17 @@ def phone_sms_opt_out(*, number: str, actor=None) -> int:
     return len(phones)
 
 
+def phone_do_not_call_set(*, number: str, actor=None) -> int:
+    """Mark a number do-not-call everywhere, for every person who has it."""
+    number = normalize_phone(number)
+    with transaction.atomic():
+        phones = list(PhoneNumber.objects.select_for_update().filter(number=number, do_not_call=False))
+        PhoneNumber.objects.filter(pk__in=[p.pk for p in phones]).update(do_not_call=True)
+        for phone in phones:
+            activity_record(person_id=phone.person_id, kind="do_not_call", data={"number": number}, actor=actor)
+    return len(phones)
+
+
 # Merge --------------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("people/<int:person_id>/tags/", views.person_tag_add, name="tag_add"),
     path("people/<int:person_id>/tags/<int:tag_id>/remove/", views.person_tag_remove, name="tag_remove"),
     path("people/<int:person_id>/lists/", views.person_list_add, name="list_add"),
+    path("people/<int:person_id>/consent/", views.person_consent, name="consent"),
     path("people/<int:person_id>/merge/", views.person_merge, name="merge"),
     path("tags/", views.tag_list, name="tags"),
     path("tags/<int:tag_id>/", views.tag_edit, name="tag_edit"),

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from barnstorm.activity.selectors import activity_timeline
 from barnstorm.lib.ratelimit import client_ip, rate_limit_exceeded
 from barnstorm.people import permissions, selectors, services
 from barnstorm.people.forms import ListForm, MergeLookupForm, NameForm, SignupForm, StaffPersonForm
-from barnstorm.people.models import EmailAddress, LocalGroup, PeopleList, Person, Tag
+from barnstorm.people.models import EmailAddress, EmailStatus, LocalGroup, PeopleList, Person, Tag
 
 PAGE_SIZE = 50
 
@@ -184,6 +184,32 @@ def person_list_add(request, person_id: int):
     person = get_object_or_404(Person, pk=person_id)
     people_list = get_object_or_404(PeopleList, pk=_int_or_none(request.POST.get("list")) or 0)
     services.people_list_add(people_list=people_list, person_ids=[person.pk])
+    return redirect("people:detail", person_id=person.pk)
+
+
+@organizer_required
+@require_POST
+def person_consent(request, person_id: int):
+    """Staff record what a supporter asked for: unsubscribe an address, stop texts or calls.
+
+    Only ever towards less contact; a resubscribe is the supporter's own explicit opt-in.
+    """
+    person = get_object_or_404(Person, pk=person_id)
+    action = request.POST.get("action")
+    if action == "unsubscribe":
+        email = get_object_or_404(person.emails, pk=_int_or_none(request.POST.get("email")) or 0)
+        services.email_status_set(address=email.address, status=EmailStatus.UNSUBSCRIBED, actor=request.user)
+        messages.success(request, _("%(address)s is unsubscribed.") % {"address": email.address})
+    elif action in ("sms_opt_out", "do_not_call"):
+        phone = get_object_or_404(person.phones, pk=_int_or_none(request.POST.get("phone")) or 0)
+        if action == "sms_opt_out":
+            services.phone_sms_opt_out(number=phone.number, actor=request.user)
+            messages.success(request, _("%(number)s will not be texted.") % {"number": phone.number})
+        else:
+            services.phone_do_not_call_set(number=phone.number, actor=request.user)
+            messages.success(request, _("%(number)s will not be called.") % {"number": phone.number})
+    else:
+        return HttpResponseBadRequest(_("Unknown action"))
     return redirect("people:detail", person_id=person.pk)
 
 

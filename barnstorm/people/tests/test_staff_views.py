@@ -175,3 +175,32 @@ def test_merge_refuses_the_same_person(staff_client, make_person):
     keep = make_person()
     response = staff_client.get(reverse("people:merge", args=[keep.pk]), {"other": str(keep.pk)})
     assert "That is this person" in response.content.decode()
+
+
+def test_staff_record_an_unsubscribe_and_a_stop_for_texts_and_calls(staff_client, make_person, organizer):
+    person = make_person(email="ann@example.com", phone="5155550134", sms_consent=True)
+    email, phone = person.emails.get(), person.phones.get()
+    url = reverse("people:consent", args=[person.pk])
+    for data in (
+        {"action": "unsubscribe", "email": email.pk},
+        {"action": "sms_opt_out", "phone": phone.pk},
+        {"action": "do_not_call", "phone": phone.pk},
+    ):
+        assert staff_client.post(url, data)["Location"] == reverse("people:detail", args=[person.pk])
+    email.refresh_from_db()
+    phone.refresh_from_db()
+    assert email.status == "unsubscribed" and not phone.can_text and phone.do_not_call
+    kinds = set(Activity.objects.filter(person=person, actor=organizer).values_list("kind", flat=True))
+    assert kinds == {"email_status", "sms_opt_out", "do_not_call"}
+
+
+def test_consent_changes_refuse_outsiders_and_other_peoples_records(client, outsider, staff_client, make_person):
+    ann, bob = make_person(email="ann@example.com"), make_person(email="bob@example.com")
+    bobs_email = bob.emails.get()
+    url = reverse("people:consent", args=[ann.pk])
+    assert staff_client.post(url, {"action": "unsubscribe", "email": bobs_email.pk}).status_code == 404
+    assert staff_client.post(url, {"action": "resubscribe", "email": bobs_email.pk}).status_code == 400
+    staff_client.logout()
+    client.force_login(outsider)
+    assert client.post(url, {"action": "unsubscribe", "email": ann.emails.get().pk}).status_code == 403
+    assert set(Person.objects.values_list("emails__status", flat=True)) == {"subscribed"}
