@@ -67,7 +67,8 @@ class PhoneKind(models.TextChoices):
 
 
 class PhoneNumber(models.Model):
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="phones")
+    # No index of its own: the unique (person, number) constraint's index serves lookups by person.
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="phones", db_index=False)
     number = models.CharField(max_length=20, db_index=True, help_text=_("E.164, e.g. +15155550123"))
     kind = models.CharField(max_length=8, choices=PhoneKind.choices, default=PhoneKind.OTHER)
     sms_consent = models.BooleanField(default=False)
@@ -126,7 +127,7 @@ class Tag(models.Model):
 
 
 class Tagging(models.Model):
-    person = models.ForeignKey(Person, on_delete=models.CASCADE)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, db_index=False)  # see the unique constraint
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -147,7 +148,7 @@ class PeopleList(models.Model):
 
 
 class ListMembership(models.Model):
-    person = models.ForeignKey(Person, on_delete=models.CASCADE)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, db_index=False)  # see the unique constraint
     people_list = models.ForeignKey(PeopleList, on_delete=models.CASCADE)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -182,7 +183,7 @@ class GroupRole(models.TextChoices):
 
 
 class GroupMembership(models.Model):
-    person = models.ForeignKey(Person, on_delete=models.CASCADE)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, db_index=False)  # see the unique constraint
     group = models.ForeignKey(LocalGroup, on_delete=models.CASCADE)
     role = models.CharField(max_length=8, choices=GroupRole.choices, default=GroupRole.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
