@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.forms.models import model_to_dict
 from django.utils import timezone
@@ -595,24 +596,30 @@ def email_status_set(*, address: str, status: str, actor=None) -> int:
 
 def phone_sms_opt_out(*, number: str, actor=None) -> int:
     """Opt a number out of texts everywhere, for every person who has it."""
-    number = normalize_phone(number)
-    now = timezone.now()
-    with transaction.atomic():
-        phones = list(PhoneNumber.objects.select_for_update().filter(number=number, sms_opted_out_at=None))
-        PhoneNumber.objects.filter(pk__in=[p.pk for p in phones]).update(sms_opted_out_at=now)
-        for phone in phones:
-            activity_record(person_id=phone.person_id, kind="sms_opt_out", data={"number": number}, actor=actor)
-    return len(phones)
+    return _phones_restrict(
+        number=number,
+        still=Q(sms_opted_out_at=None),
+        change={"sms_opted_out_at": timezone.now()},
+        kind="sms_opt_out",
+        actor=actor,
+    )
 
 
 def phone_do_not_call_set(*, number: str, actor=None) -> int:
     """Mark a number do-not-call everywhere, for every person who has it."""
+    return _phones_restrict(
+        number=number, still=Q(do_not_call=False), change={"do_not_call": True}, kind="do_not_call", actor=actor
+    )
+
+
+def _phones_restrict(*, number: str, still: Q, change: dict, kind: str, actor) -> int:
+    """Apply `change` to every row of `number` that `still` allows more, logging it on each person."""
     number = normalize_phone(number)
     with transaction.atomic():
-        phones = list(PhoneNumber.objects.select_for_update().filter(number=number, do_not_call=False))
-        PhoneNumber.objects.filter(pk__in=[p.pk for p in phones]).update(do_not_call=True)
+        phones = list(PhoneNumber.objects.select_for_update().filter(still, number=number))
+        PhoneNumber.objects.filter(pk__in=[p.pk for p in phones]).update(**change)
         for phone in phones:
-            activity_record(person_id=phone.person_id, kind="do_not_call", data={"number": number}, actor=actor)
+            activity_record(person_id=phone.person_id, kind=kind, data={"number": number}, actor=actor)
     return len(phones)
 
 
