@@ -1,7 +1,14 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from barnstorm.people.models import GroupRole
 from barnstorm.people.services import AddressInput, PersonInput
+
+
+def add_service_errors(form: forms.Form, error) -> None:
+    """Show a ValidationError from a service on the fields it names; the rest above the form."""
+    for name, messages in error.message_dict.items():
+        form.add_error(name if name in form.fields else None, messages)
 
 
 class PersonFieldsForm(forms.Form):
@@ -40,9 +47,7 @@ class PersonFieldsForm(forms.Form):
         )
 
     def add_service_errors(self, error) -> None:
-        """Show a ValidationError from the service on the fields it names."""
-        for name, messages in error.message_dict.items():
-            self.add_error(name if name in self.fields else None, messages)
+        add_service_errors(self, error)
 
 
 class SignupForm(PersonFieldsForm):
@@ -74,3 +79,14 @@ class ListForm(forms.Form):
 
 class MergeLookupForm(forms.Form):
     other = forms.CharField(label=_("Duplicate's email address or person number"), max_length=254)
+
+
+class GroupForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    zip_code = forms.CharField(label=_("ZIP code"), max_length=10, required=False)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class GroupMemberForm(forms.Form):
+    email = forms.CharField(label=_("Their email address"), max_length=254)
+    role = forms.ChoiceField(label=_("Role"), choices=GroupRole.choices, initial=GroupRole.MEMBER)

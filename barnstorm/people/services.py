@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.forms.models import model_to_dict
 from django.utils import timezone
-from django.utils.text import capfirst
+from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext as _
 
 from barnstorm.activity.services import activity_record, activity_record_many
@@ -549,13 +549,21 @@ def people_list_remove(*, people_list: PeopleList, person: Person) -> None:
     ListMembership.objects.filter(people_list=people_list, person=person).delete()
 
 
-def local_group_create(*, name: str, slug: str, zip_code: str = "", description: str = "") -> LocalGroup:
-    group = LocalGroup(name=name, slug=slug, description=description)
+def local_group_create(*, name: str, zip_code: str = "", description: str = "", slug: str = "") -> LocalGroup:
+    """A new local group, placed on the map by its ZIP code. Raises ValidationError by field."""
+    name = " ".join(name.split())
+    group = LocalGroup(name=name, description=description.strip())
     if zip_code:
-        info = zip_info(normalize_zip(zip_code))
-        group.zip_code = info.zip_code
-        group.city, group.state = info.city, info.state
+        try:
+            info = zip_info(normalize_zip(zip_code))
+        except ValidationError as e:
+            raise ValidationError({"zip_code": e.messages}) from None
+        group.zip_code, group.city, group.state = info.zip_code, info.city, info.state
         group.latitude, group.longitude = info.latitude, info.longitude
+    base = slug or slugify(name)[:90] or "group"
+    group.slug, suffix = base, 2
+    while LocalGroup.objects.filter(slug=group.slug).exists():
+        group.slug, suffix = f"{base}-{suffix}", suffix + 1
     group.full_clean()
     group.save()
     return group

@@ -16,7 +16,16 @@ from barnstorm.accounts.permissions import organizer_required
 from barnstorm.activity.selectors import activity_timeline
 from barnstorm.lib.ratelimit import client_ip, rate_limit_exceeded
 from barnstorm.people import permissions, selectors, services
-from barnstorm.people.forms import ListForm, MergeLookupForm, NameForm, SignupForm, StaffPersonForm
+from barnstorm.people.forms import (
+    GroupForm,
+    GroupMemberForm,
+    ListForm,
+    MergeLookupForm,
+    NameForm,
+    SignupForm,
+    StaffPersonForm,
+    add_service_errors,
+)
 from barnstorm.people.models import EmailAddress, EmailStatus, LocalGroup, PeopleList, Person, Tag
 
 PAGE_SIZE = 50
@@ -287,11 +296,22 @@ def list_index(request):
 
 @login_required
 def group_index(request):
-    """All groups for organizers; the groups they lead for group leaders; nobody else."""
+    """All groups for organizers, who may start new ones; the groups they lead for group leaders."""
     groups = permissions.groups_visible_to(request.user)
     if not request.user.is_organizer and not groups.exists():
         raise PermissionDenied
-    return render(request, "people/group_index.html", {"groups": selectors.groups_with_counts(groups)})
+    form = GroupForm(request.POST or None) if request.user.is_organizer else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                group = services.local_group_create(**form.cleaned_data)
+            except ValidationError as e:
+                add_service_errors(form, e)
+            else:
+                return redirect("people:group_detail", slug=group.slug)
+    return render(request, "people/group_index.html", {"groups": selectors.groups_with_counts(groups), "form": form})
 
 
 @login_required
@@ -301,6 +321,21 @@ def group_detail(request, slug: str):
         if not LocalGroup.objects.filter(slug=slug).exists():
             raise Http404
         raise PermissionDenied
+    form = GroupMemberForm(request.POST or None) if request.user.is_organizer else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            email = EmailAddress.objects.filter(address=form.cleaned_data["email"].strip().lower()).first()
+            if email is None:
+                form.add_error("email", _("Nobody has that email address. Add them as a person first."))
+            else:
+                person = Person.objects.get(pk=email.person_id)
+                services.group_member_add(
+                    group=group, person=person, role=form.cleaned_data["role"], actor=request.user
+                )
+                messages.success(request, _("%(name)s is in %(group)s.") % {"name": person, "group": group.name})
+                return redirect("people:group_detail", slug=group.slug)
     memberships = selectors.group_members(group=group)
     page = Paginator(memberships, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "people/group_detail.html", {"group": group, "page": page})
+    return render(request, "people/group_detail.html", {"group": group, "page": page, "form": form})

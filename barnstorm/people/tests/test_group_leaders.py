@@ -70,3 +70,34 @@ def test_the_member_list_costs_the_same_queries_at_any_size(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = staff_client.get(url)
     assert len(response.context["page"].object_list) == 22
+
+
+def test_organizers_start_a_group_placed_by_its_zip(staff_client, groups):
+    response = staff_client.post(reverse("people:groups"), {"name": "Des Moines", "zip_code": "50309"})
+    group = LocalGroup.objects.get(slug="des-moines-2")  # the first Des Moines keeps its address
+    assert response["Location"] == reverse("people:group_detail", args=["des-moines-2"])
+    assert (group.city, group.state) == ("Des Moines", "IA") and group.latitude is not None
+
+
+def test_a_group_with_an_unknown_zip_is_refused_on_that_field(staff_client, groups):
+    response = staff_client.post(reverse("people:groups"), {"name": "Nowhere", "zip_code": "00000"})
+    assert response.status_code == 200 and response.context["form"].errors["zip_code"]
+    assert not LocalGroup.objects.filter(name="Nowhere").exists()
+
+
+def test_organizers_appoint_a_leader_by_email(staff_client, groups, organizer):
+    url = reverse("people:group_detail", args=["reno"])
+    staff_client.post(url, {"email": "MEM@example.com", "role": "leader"})
+    membership = groups["reno"].groupmembership_set.get(person__emails__address="mem@example.com")
+    assert membership.role == "leader"
+    unknown = staff_client.post(url, {"email": "nobody@example.com", "role": "member"})
+    assert "Nobody has that email address" in unknown.content.decode()
+
+
+def test_leaders_cannot_start_groups_or_change_members(client, groups):
+    client.force_login(groups["leader_user"])
+    assert client.post(reverse("people:groups"), {"name": "Mine"}).status_code == 403
+    url = reverse("people:group_detail", args=["des-moines"])
+    assert client.post(url, {"email": "reno@example.com", "role": "leader"}).status_code == 403
+    assert LocalGroup.objects.count() == 2
+    assert not groups["des_moines"].groupmembership_set.filter(person__emails__address="reno@example.com").exists()
