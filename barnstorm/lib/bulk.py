@@ -9,6 +9,7 @@ points this way), the benchmark-scale loader (`barnstorm seed --fast`), and the 
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Iterable
 
 from django.db import connections, models, transaction
@@ -103,6 +104,13 @@ def _converter(field: models.Field, connection, postgres: bool) -> Callable | No
     kind = field.get_internal_type()
     if kind in _PASS_THROUGH or (postgres and kind == "DateTimeField"):
         return None
+    if postgres and kind == "JSONField":
+        # COPY reads jsonb from its text form: json.dumps is several times cheaper than the
+        # driver's Jsonb wrapper, which imports pay once or twice per row.
+        def to_json(value):
+            return None if value is None else json.dumps(value, cls=field.encoder)
+
+        return to_json
 
     def convert(value):
         return field.get_db_prep_save(value, connection)

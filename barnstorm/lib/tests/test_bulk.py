@@ -148,3 +148,9 @@ def test_rows_where_in_finds_every_key_past_the_parameter_limit():
     found = rows_where_in(Person, "id", wanted, ["id", "given_name"])
     assert sorted(found) == [(pk, f"Given{pk}") for pk in range(1, 2001, 2)]
     assert rows_where_in(Person, "id", [], ["id"]) == []
+
+
+def test_json_with_quotes_backslashes_and_newlines_round_trips():
+    tricky = {"q": 'say "hi"\\ and\ttab\nnew line', "nested": [1, None, {"é": True}]}
+    bulk_insert_rows(Person, PERSON_COLUMNS, [(3, "G", "F", tricky, WHEN, WHEN)])
+    assert Person.objects.get(pk=3).custom_fields == tricky
