@@ -569,3 +569,6 @@ def import_job_run(*, job_id: int) -> None:
         rejected=summary.rejected,
         finished_at=timezone.now(),
     )
+    # The uploaded file is personal data that nobody needs once it is in the database; the
+    # report keeps only the rejected rows, for staff to fix and import again.
+    path.unlink(missing_ok=True)

@@ -2,6 +2,7 @@ import csv
 import io
 import re
 import uuid
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -68,6 +69,7 @@ def test_upload_map_run_and_download_the_report(staff_client, import_dir, django
     assert (job.total_rows, job.processed_rows, job.imported, job.updated, job.rejected) == (3, 3, 2, 0, 1)
     assert job.mapping["Shirt"] == "custom:Shirt" and job.tags == ["rally", "iowa"]
     assert job.finished_at is not None and job.created_by.username == "olivia"
+    assert not Path(job.file_path).exists()  # the upload, full of personal data, is gone
     ann = Person.objects.get(emails__address="ann@example.com")
     assert ann.custom_fields == {"Shirt": "M"}
     assert sorted(ann.tags.values_list("name", flat=True)) == ["iowa", "rally"]
@@ -184,4 +186,5 @@ def test_outsiders_and_anonymous_visitors_are_refused_everywhere(
         response = getattr(client, method)(url, form if method == "post" else None)
         assert response.status_code == 403, url
     assert ImportJob.objects.count() == 1
-    assert sorted(p.name for p in import_dir.iterdir()) == sorted(["job.csv", "job.rejects.csv", f"{token}.csv"])
+    # Nothing new was stored (the job's own upload went when it finished).
+    assert sorted(p.name for p in import_dir.iterdir()) == sorted(["job.rejects.csv", f"{token}.csv"])
