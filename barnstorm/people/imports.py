@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from barnstorm.lib.memory import fewer_gc_pauses
 from barnstorm.people.models import (
     ImportJob,
     ImportStatus,
@@ -482,7 +483,8 @@ def import_people(
                 batch_size=batch_size,
                 progress=progress,
             )
-            summary = importer.run(source.records(), width=len(source.header))
+            with fewer_gc_pauses():
+                summary = importer.run(source.records(), width=len(source.header))
         finally:
             report.close()
     summary.report_path = Path(report_path) if report_path else None
