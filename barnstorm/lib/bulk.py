@@ -155,21 +155,20 @@ def reserve_ids(model: type[models.Model], count: int, using: str = "default") -
     return list(range(start, start + count))
 
 
-def bulk_insert_objects(objects: list[models.Model], *, with_ids: bool = False, using: str = "default") -> None:
-    """Insert unsaved model instances of one model with bulk_insert_rows.
+def bulk_insert_objects(objects: list[models.Model], using: str = "default") -> None:
+    """Insert unsaved model instances of one model with bulk_insert_rows, giving them their ids.
 
-    auto_now/auto_now_add fields get the time of the call, set on the instances too. With
-    `with_ids`, primary keys are reserved first (reserve_ids) and set on the instances, so
-    callers can point other rows at them; without, the database assigns them unseen.
+    Primary keys are reserved first (reserve_ids), so callers can point other rows at the new
+    ones; auto_now/auto_now_add fields get the time of the call, on the instances too. (Rows
+    nobody points at go in cheaper as tuples through bulk_insert_rows.)
     """
     if not objects:
         return
     model = type(objects[0])
     now = timezone.now()
-    fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
-    if with_ids:
-        for obj, pk in zip(objects, reserve_ids(model, len(objects), using=using), strict=True):
-            obj.pk = pk
+    fields = model._meta.concrete_fields
+    for obj, pk in zip(objects, reserve_ids(model, len(objects), using=using), strict=True):
+        obj.pk = pk
     stamped = [f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
     for obj in objects:
         for attname in stamped:

@@ -108,7 +108,7 @@ def test_bulk_insert_objects_gives_instances_their_ids_and_times():
 
     people = [Person(given_name=f"P{i}", custom_fields={"i": i}) for i in range(3)]
     with transaction.atomic():
-        bulk_insert_objects(people, with_ids=True)
+        bulk_insert_objects(people)
         bulk_insert_objects([EmailAddress(person=p, address=f"p{i}@example.com") for i, p in enumerate(people)])
     assert all(p.pk and p.created_at and not p._state.adding for p in people)
     stored = Person.objects.get(pk=people[2].pk)
