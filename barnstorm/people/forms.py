@@ -46,9 +46,6 @@ class PersonFieldsForm(forms.Form):
             **extra,
         )
 
-    def add_service_errors(self, error) -> None:
-        add_service_errors(self, error)
-
 
 class SignupForm(PersonFieldsForm):
     # A field people never see; bots fill every field they find.

@@ -15,8 +15,13 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 
+def email_key(raw: str) -> str:
+    """The form an address is stored and looked up in (no validation: for lookups)."""
+    return (raw or "").strip().lower()
+
+
 def normalize_email(raw: str) -> str:
-    address = (raw or "").strip().lower()
+    address = email_key(raw)
     try:
         validate_email(address)
     except ValidationError:

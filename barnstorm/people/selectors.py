@@ -19,7 +19,7 @@ from barnstorm.people.models import (
     PostalAddress,
     Tag,
 )
-from barnstorm.people.normalize import normalize_phone
+from barnstorm.people.normalize import email_key, normalize_phone
 
 ZIP_RE = re.compile(r"^\d{5}$")
 PHONE_RE = re.compile(r"^[\d\s().+-]{7,}$")
@@ -38,7 +38,7 @@ def person_search(*, query: str = "", tag_id: int | None = None, list_id: int | 
     query = " ".join(query.split())
     ordering = ["-id"]
     if "@" in query:
-        people = people.filter(emails__address=query.lower())
+        people = people.filter(emails__address=email_key(query))
     elif ZIP_RE.match(query):
         people = people.filter(addresses__zip_code=query, addresses__is_primary=True)
     elif PHONE_RE.match(query):
@@ -110,6 +110,11 @@ def people_with_contacts(people: QuerySet[Person]) -> QuerySet[Person]:
         Prefetch("phones", queryset=PhoneNumber.objects.order_by("-is_primary", "id")),
         Prefetch("addresses", queryset=PostalAddress.objects.order_by("-is_primary", "-id")),
     )
+
+
+def person_by_email(*, address: str) -> Person | None:
+    """The person who has this email address, written in any case, or None."""
+    return Person.objects.filter(emails__address=email_key(address)).first()
 
 
 def person_detail(*, person_id: int) -> Person:

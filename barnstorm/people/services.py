@@ -40,7 +40,7 @@ from barnstorm.people.models import (
     Tag,
     Tagging,
 )
-from barnstorm.people.normalize import normalize_email, normalize_phone, normalize_zip, zip_info
+from barnstorm.people.normalize import email_key, normalize_email, normalize_phone, normalize_zip, zip_info
 
 NAME_FIELDS = ("honorific_prefix", "given_name", "additional_name", "family_name", "honorific_suffix")
 # Facts that change over a life (a new job): the newest non-blank value wins.
@@ -270,7 +270,7 @@ def _upsert_batch(rows, actor, activity_kind, activity_data) -> list[UpsertResul
         if isinstance(target, tuple):
             _merge_scalars(new_people[target[1]], row)
     # New rows go in with COPY (PostgreSQL); ids are reserved first so contact points can point at them.
-    bulk_insert_objects(new_people, with_ids=True)
+    bulk_insert_objects(new_people)
 
     existing_ids = {t for t in targets if isinstance(t, int)}
     people = Person.objects.in_bulk(existing_ids)
@@ -588,7 +588,7 @@ def email_status_set(*, address: str, status: str, actor=None) -> int:
 
     Returns the number of addresses changed (0 if unknown or already in that status).
     """
-    address = address.strip().lower()
+    address = email_key(address)
     with transaction.atomic():
         email = EmailAddress.objects.select_for_update().filter(address=address).first()
         if email is None or email.status == status:

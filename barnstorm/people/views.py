@@ -26,7 +26,7 @@ from barnstorm.people.forms import (
     StaffPersonForm,
     add_service_errors,
 )
-from barnstorm.people.models import EmailAddress, EmailStatus, LocalGroup, PeopleList, Person, Tag
+from barnstorm.people.models import EmailStatus, LocalGroup, PeopleList, Person, Tag
 
 PAGE_SIZE = 50
 
@@ -74,7 +74,7 @@ def signup(request):
             try:
                 result = services.person_upsert(data=data, activity_kind="signup")
             except ValidationError as e:
-                form.add_service_errors(e)
+                add_service_errors(form, e)
             else:
                 request.session["signup_person_id"] = result.person.pk
                 return redirect("people:signup_thanks")
@@ -137,7 +137,7 @@ def person_add(request):
                 data=form.to_input(source="staff"), actor=request.user, activity_kind="added_by_staff"
             )
         except ValidationError as e:
-            form.add_service_errors(e)
+            add_service_errors(form, e)
         else:
             if not result.created:
                 messages.info(request, _("This person was already here; the new details were merged in."))
@@ -233,8 +233,7 @@ def person_merge(request, person_id: int):
         if needle.isdigit():
             other = Person.objects.filter(pk=int(needle)).first()
         else:
-            email = EmailAddress.objects.filter(address=needle.lower()).select_related("person").first()
-            other = email.person if email else None
+            other = selectors.person_by_email(address=needle)
         if other is None:
             form.add_error("other", _("Nobody has that email address or number."))
         elif other.pk == survivor.pk:
@@ -326,11 +325,10 @@ def group_detail(request, slug: str):
         if form is None:
             raise PermissionDenied
         if form.is_valid():
-            email = EmailAddress.objects.filter(address=form.cleaned_data["email"].strip().lower()).first()
-            if email is None:
+            person = selectors.person_by_email(address=form.cleaned_data["email"])
+            if person is None:
                 form.add_error("email", _("Nobody has that email address. Add them as a person first."))
             else:
-                person = Person.objects.get(pk=email.person_id)
                 services.group_member_add(
                     group=group, person=person, role=form.cleaned_data["role"], actor=request.user
                 )
