@@ -32,21 +32,33 @@ def _prefix_range(field: str, prefix: str) -> Q:
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
 
 
+def _query_kind(query: str) -> str:
+    """What a (whitespace-collapsed) search box holds: email, zip, phone, name, or nothing."""
+    if "@" in query:
+        return "email"
+    if ZIP_RE.match(query):
+        return "zip"
+    if PHONE_RE.match(query):
+        return "phone"
+    return "name" if query else ""
+
+
 def person_search(*, query: str = "", tag_id: int | None = None, list_id: int | None = None) -> QuerySet[Person]:
     """People matching a staff search box: an email, a phone, a ZIP, or the start of a name."""
     people = Person.objects.alias(lfamily=Lower("family_name"), lgiven=Lower("given_name"))
     query = " ".join(query.split())
+    kind = _query_kind(query)
     ordering = ["-id"]
-    if "@" in query:
+    if kind == "email":
         people = people.filter(emails__address=email_key(query))
-    elif ZIP_RE.match(query):
+    elif kind == "zip":
         people = people.filter(addresses__zip_code=query, addresses__is_primary=True)
-    elif PHONE_RE.match(query):
+    elif kind == "phone":
         try:
             people = people.filter(phones__number=normalize_phone(query))
         except ValidationError:
             return Person.objects.none()
-    elif query:
+    elif kind == "name":
         words = query.split(" ")
         if len(words) >= 2:
             # "maria go": read in the order of the (first name, last name) index, stopping at a page.
@@ -77,7 +89,7 @@ def person_search_page(
     start = (max(page, 1) - 1) * page_size
     want = page_size + 1  # one more than a page tells whether there is a next page
     words = " ".join(query.split())
-    if words and " " not in words and not ("@" in words or ZIP_RE.match(words) or PHONE_RE.match(words)):
+    if _query_kind(words) == "name" and " " not in words:
         base = _scoped(Person.objects.alias(lfamily=Lower("family_name"), lgiven=Lower("given_name")), tag_id, list_id)
         by_family = base.filter(_prefix_range("lfamily", words))
         ids = list(by_family.order_by("lfamily", "lgiven", "id").values_list("id", flat=True)[start : start + want])
