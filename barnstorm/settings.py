@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "barnstorm.accounts",
     "barnstorm.people",
     "barnstorm.activity",
+    "barnstorm.donations",
 ]
 
 MIDDLEWARE = [
@@ -154,6 +155,23 @@ X_FRAME_OPTIONS = "DENY"
 
 # Public signup: attempts per IP address per hour before the form refuses.
 SIGNUP_RATE_LIMIT = envint("SIGNUP_RATE_LIMIT", 20)
+
+# Payments. The embedded test processor takes cards unless STRIPE_SECRET_KEY is set;
+# PayPal is offered when PAYPAL_CLIENT_ID is set. The *_API_BASE settings point at stubs in tests.
+STRIPE_SECRET_KEY = envstr("STRIPE_SECRET_KEY")
+STRIPE_PUBLISHABLE_KEY = envstr("STRIPE_PUBLISHABLE_KEY")
+STRIPE_WEBHOOK_SECRET = envstr("STRIPE_WEBHOOK_SECRET")
+STRIPE_API_BASE = envstr("STRIPE_API_BASE", "https://api.stripe.com")
+PAYPAL_CLIENT_ID = envstr("PAYPAL_CLIENT_ID")
+PAYPAL_CLIENT_SECRET = envstr("PAYPAL_CLIENT_SECRET")
+PAYPAL_WEBHOOK_ID = envstr("PAYPAL_WEBHOOK_ID")
+PAYPAL_API_BASE = envstr("PAYPAL_API_BASE", "https://api-m.paypal.com")
+# Card-testing defence: after this many declined attempts from one IP address or one card
+# within the window, further attempts are blocked until the window has passed.
+CARD_TESTING_MAX_DECLINES = envint("CARD_TESTING_MAX_DECLINES", 5)
+CARD_TESTING_WINDOW_SECONDS = envint("CARD_TESTING_WINDOW_SECONDS", 600)
+# Recurring gifts: days after a failed installment to try again; after the last, the plan stops.
+RECURRING_RETRY_DAYS = [int(d) for d in envlist("RECURRING_RETRY_DAYS", ["1", "3", "7"])]
 
 LOGGING = {
     "version": 1,

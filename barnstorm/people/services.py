@@ -199,7 +199,7 @@ def person_upsert(
     *,
     data: PersonInput,
     actor=None,
-    activity_kind: str = "signup",
+    activity_kind: str | None = "signup",
     activity_data: dict | None = None,
 ) -> UpsertResult:
     """Find or create the person `data` describes and merge it in. Raises ValidationError."""
@@ -210,7 +210,7 @@ def person_upsert_many(
     *,
     rows: Sequence[PersonInput],
     actor=None,
-    activity_kind: str = "signup",
+    activity_kind: str | None = "signup",
     activity_data: dict | None = None,
 ) -> list[UpsertResult]:
     """person_upsert for a batch: one result per row, in order, in a few queries per batch.
@@ -290,6 +290,8 @@ def _upsert_batch(rows, actor, activity_kind, activity_data) -> list[UpsertResul
     _add_lists(rows, person_ids)
 
     new_ids = {p.pk for p in new_people}
+    if activity_kind is None:  # the caller records its own, richer activity (a donation, an RSVP)
+        return [UpsertResult(person=people[pid], created=pid in new_ids) for pid in person_ids]
     activity_record_many(
         kind=activity_kind,
         person_ids=person_ids,

@@ -1,0 +1,228 @@
+"""Federal contribution rules: designation to an election, per-election limits, cash, itemization.
+
+`plan_line_items` is the one place these rules are applied. Every intake path reaches it through
+`services.contribution_record` (and the donation form asks it first, before any card is charged),
+so the web, express gifts, recurring installments, staff entry, imports and the API all agree.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from barnstorm.donations.models import (
+    CaseAction,
+    CaseKind,
+    Committee,
+    ContributionLimit,
+    LineItem,
+    Method,
+    OverLimitPolicy,
+)
+
+ITEMIZATION_THRESHOLD_CENTS = 20000  # itemize once the cycle-to-date aggregate exceeds $200
+CASH_LIMIT_CENTS = 10000  # cash from one source, per election
+EXCESS_REFUND_DAYS = 60
+
+
+class ContributionRefused(ValidationError):
+    """The contribution may not be accepted; the message says why, in words for the donor."""
+
+    def __init__(self, message: str, *, kind: str, excess_cents: int = 0, committee: Committee | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.excess_cents = excess_cents
+        self.committee = committee
+        self.person_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Split:
+    committee_id: int
+    share_bp: int  # basis points: 10000 is the whole contribution
+
+
+@dataclass
+class PlannedItem:
+    committee: Committee
+    election: str
+    amount_cents: int
+    memo: str = ""
+
+
+@dataclass
+class PlannedCase:
+    kind: str
+    action: str
+    committee: Committee
+    amount_cents: int
+    detail: str
+    due_on: date | None = None
+
+
+@dataclass
+class Plan:
+    items: list[PlannedItem]
+    cases: list[PlannedCase]
+
+
+def split_amount(amount_cents: int, splits: list[Split]) -> list[int]:
+    """Each recipient's share in whole cents; the rounding remainder goes to the first."""
+    if not splits or sum(s.share_bp for s in splits) != 10000:
+        raise ValueError("splits must add up to 10000 basis points")
+    parts = [amount_cents * s.share_bp // 10000 for s in splits]
+    parts[0] += amount_cents - sum(parts)
+    return parts
+
+
+def election_for(committee: Committee, when: datetime) -> str:
+    """The election a contribution received `when` is designated to: primary until its date."""
+    day = timezone.localdate(when)
+    if committee.primary_date is None or day <= committee.primary_date:
+        return f"P{committee.election_year}"
+    return f"G{committee.election_year}"
+
+
+def cycle_of(election: str) -> int:
+    year = int(election[1:])
+    return year + (year % 2)
+
+
+def limit_cents(cycle: int) -> int:
+    """The per-election individual limit for a two-year cycle (the newest known, for later cycles)."""
+    key = f"donations:limit:{cycle}"
+    value = cache.get(key)
+    if value is None:
+        row = ContributionLimit.objects.filter(cycle__lte=cycle).order_by("-cycle").first()
+        if row is None:
+            raise ValueError(f"no contribution limit known for the {cycle} cycle")
+        value = row.amount_cents
+        cache.set(key, value, 300)
+    return value
+
+
+def donor_totals(*, person_id: int, committee_ids: list[int], cycles: set[int]) -> dict[tuple[int, str, str], int]:
+    """Net given so far, by (committee, election, method), in one indexed query."""
+    rows = (
+        LineItem.objects.filter(person_id=person_id, committee_id__in=committee_ids, cycle__in=cycles)
+        .values_list("committee_id", "election", "method")
+        .annotate(net=Sum(F("amount_cents") - F("refunded_cents")))
+    )
+    return {(committee_id, election, method): net for committee_id, election, method, net in rows}
+
+
+def plan_line_items(
+    *,
+    person_id: int | None,
+    amount_cents: int,
+    method: str,
+    splits: list[Split],
+    received_at: datetime,
+    election: str = "",
+    money_moved: bool,
+) -> Plan:
+    """Designate each recipient's share to an election within the limits.
+
+    Before any money moves (`money_moved=False`), a contribution over a limit under the
+    "refuse" policy raises ContributionRefused. Once money has moved (a card already charged,
+    a check already banked), the excess is never refused silently: it is redesignated where the
+    policy allows, and otherwise queued for refund, each with a compliance case.
+    """
+    committees = Committee.objects.in_bulk([s.committee_id for s in splits])
+    shares = split_amount(amount_cents, splits)
+    plan = Plan(items=[], cases=[])
+    designations = [election or election_for(committees[s.committee_id], received_at) for s in splits]
+    totals: dict[tuple[int, str, str], int] = {}
+    if person_id is not None:
+        cycles = {cycle_of(d) for d in designations}
+        totals = donor_totals(person_id=person_id, committee_ids=list(committees), cycles=cycles)
+    given: dict[tuple[int, str], int] = defaultdict(int)
+    cash_given: dict[tuple[int, str], int] = defaultdict(int)
+    for (committee_id, election_code, item_method), net in totals.items():
+        given[committee_id, election_code] += net
+        if item_method == Method.CASH:
+            cash_given[committee_id, election_code] += net
+
+    for split, share, designated in zip(splits, shares, designations, strict=True):
+        committee = committees[split.committee_id]
+        if method == Method.CASH and cash_given[committee.pk, designated] + share > CASH_LIMIT_CENTS:
+            room = max(0, CASH_LIMIT_CENTS - cash_given[committee.pk, designated])
+            raise ContributionRefused(
+                _("Cash contributions are limited to $100 per election; this donor can give $%(room)s more in cash.")
+                % {"room": f"{room / 100:,.2f}"},
+                kind=CaseKind.CASH_LIMIT,
+                excess_cents=share - room,
+                committee=committee,
+            )
+        limit = limit_cents(cycle_of(designated))
+        room = max(0, limit - given[committee.pk, designated])
+        if share <= room:
+            plan.items.append(PlannedItem(committee, designated, share))
+            given[committee.pk, designated] += share
+            continue
+        excess = share - room
+        if committee.over_limit_policy == OverLimitPolicy.REFUSE and not money_moved:
+            raise ContributionRefused(
+                _(
+                    "That is more than the law allows one person to give to %(committee)s for this election: "
+                    "you can give up to $%(room)s more."
+                )
+                % {"committee": committee.name, "room": f"{room / 100:,.2f}"},
+                kind=CaseKind.OVER_LIMIT,
+                excess_cents=excess,
+                committee=committee,
+            )
+        if room:
+            plan.items.append(PlannedItem(committee, designated, room))
+            given[committee.pk, designated] += room
+        general = f"G{designated[1:]}"
+        general_room = limit - given[committee.pk, general]
+        if (
+            committee.over_limit_policy == OverLimitPolicy.REDESIGNATE
+            and designated.startswith("P")
+            and excess <= general_room
+        ):
+            plan.items.append(PlannedItem(committee, general, excess, memo=_("Redesignated from the primary")))
+            given[committee.pk, general] += excess
+            plan.cases.append(
+                PlannedCase(
+                    CaseKind.OVER_LIMIT,
+                    CaseAction.REDESIGNATED,
+                    committee,
+                    excess,
+                    _("$%(excess)s over the primary limit, redesignated to the general")
+                    % {"excess": f"{excess / 100:,.2f}"},
+                )
+            )
+        else:
+            # Accepted for now (the money is here) but owed back: the refund is due within 60 days.
+            plan.items.append(PlannedItem(committee, designated, excess, memo=_("Excess, to be refunded")))
+            plan.cases.append(
+                PlannedCase(
+                    CaseKind.OVER_LIMIT,
+                    CaseAction.REFUND_QUEUED,
+                    committee,
+                    excess,
+                    _("$%(excess)s over the limit for %(election)s, queued for refund")
+                    % {"excess": f"{excess / 100:,.2f}", "election": designated},
+                    due_on=timezone.localdate(received_at) + timedelta(days=EXCESS_REFUND_DAYS),
+                )
+            )
+    return plan
+
+
+def cycle_aggregates(*, person_id: int, committee_ids: list[int], cycle: int) -> dict[int, int]:
+    """The donor's net cycle-to-date total per committee (all elections in the cycle)."""
+    rows = (
+        LineItem.objects.filter(person_id=person_id, committee_id__in=committee_ids, cycle=cycle)
+        .values_list("committee_id")
+        .annotate(net=Sum(F("amount_cents") - F("refunded_cents")))
+    )
+    return dict(rows)

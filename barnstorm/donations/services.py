@@ -1,0 +1,670 @@
+"""Writes for fundraising. `contribution_record` is the one way a contribution enters Barnstorm.
+
+Every intake path — the donation page, express gifts, recurring installments, staff entry of
+checks and cash, imports and the API — calls `contribution_record`, which matches the donor
+through `person_upsert`, applies the compliance rules (`compliance.plan_line_items`) and is
+idempotent on the key its caller derives from the donation attempt.
+
+Card payments go through `donation_checkout`: a PaymentAttempt row is written before any
+money moves and the same idempotency key is sent to the processor, so a double click, a browser
+retry, a processor timeout followed by a retry, or a replayed webhook charges once and records
+one contribution.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from barnstorm.activity.services import activity_record
+from barnstorm.donations import compliance
+from barnstorm.donations.compliance import ContributionRefused, Split
+from barnstorm.donations.models import (
+    AttemptStatus,
+    CaseAction,
+    CaseKind,
+    ComplianceCase,
+    Contribution,
+    ContributionStatus,
+    Frequency,
+    LineItem,
+    Method,
+    PaymentAttempt,
+    PlanStatus,
+    RecurringPlan,
+    Refund,
+    RefundKind,
+    SavedPaymentMethod,
+    Source,
+)
+from barnstorm.donations.processors import processor_named
+from barnstorm.donations.processors.base import CardProcessor, ChargeResult, ProcessorTimeout
+from barnstorm.people.models import Person
+from barnstorm.people.normalize import email_key
+from barnstorm.people.selectors import person_by_email
+from barnstorm.people.services import AddressInput, PersonInput, person_upsert
+
+log = logging.getLogger(__name__)
+
+# Sources where the donor fills in the form themselves and must confirm eligibility.
+ATTESTED_SOURCES = {Source.WEB, Source.EXPRESS, Source.API}
+TIMEOUT_RETRIES = 2
+
+
+@dataclass
+class DonorInput:
+    """The donor as they describe themselves on a form, an import row or a check."""
+
+    given_name: str
+    family_name: str
+    email: str = ""
+    phone: str = ""
+    street1: str = ""
+    street2: str = ""
+    city: str = ""
+    state: str = ""
+    zip_code: str = ""
+    country: str = "US"
+    employer: str = ""
+    occupation: str = ""
+    sms_consent: bool | None = None
+
+    def person_input(self, *, source: str = "", refcode: str = "") -> PersonInput:
+        address = None
+        if self.street1 or self.zip_code:
+            address = AddressInput(
+                line1=self.street1,
+                line2=self.street2,
+                city=self.city,
+                state=self.state,
+                zip_code=self.zip_code,
+                country=self.country or "US",
+            )
+        return PersonInput(
+            email=self.email,
+            phone=self.phone,
+            sms_consent=self.sms_consent,
+            given_name=self.given_name,
+            family_name=self.family_name,
+            employer=self.employer,
+            occupation=self.occupation,
+            source=source,
+            referral_code=refcode,
+            address=address,
+        )
+
+
+@dataclass
+class ContributionInput:
+    donor: DonorInput
+    amount_cents: int
+    method: str
+    source: str
+    splits: list[Split]
+    idempotency_key: str
+    received_at: datetime | None = None
+    page_id: int | None = None
+    refcode: str = ""
+    refcode2: str = ""
+    processor: str = ""
+    charge_id: str = ""
+    attested: bool = False
+    check_number: str = ""
+    election: str = ""  # an explicit designation (staff entry, imports); otherwise by date
+    recurring_plan_id: int | None = None
+    send_receipt: bool = True
+
+    def as_payload(self) -> dict:
+        payload = dataclasses.asdict(self)
+        payload["received_at"] = self.received_at.isoformat() if self.received_at else None
+        return payload
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> ContributionInput:
+        values = dict(payload)
+        values["donor"] = DonorInput(**values["donor"])
+        values["splits"] = [Split(**s) for s in values["splits"]]
+        if values.get("received_at"):
+            values["received_at"] = datetime.fromisoformat(values["received_at"])
+        return cls(**values)
+
+
+@dataclass
+class RecordResult:
+    contribution: Contribution
+    created: bool
+
+
+def contribution_record(*, data: ContributionInput, actor=None) -> RecordResult:
+    """Record a contribution (exactly once per idempotency key), compliant with the limits.
+
+    Raises ContributionRefused when the contribution may not be accepted; nothing is written
+    then but a compliance case, so the caller can tell the donor or the staff member why.
+    """
+    if data.amount_cents <= 0:
+        raise ContributionRefused(_("The amount must be more than zero."), kind="invalid")
+    if data.source in ATTESTED_SOURCES and not data.attested:
+        raise ContributionRefused(
+            _("Please confirm that you are eligible to give (the statements above the button)."),
+            kind=CaseKind.PROHIBITED,
+        )
+    received_at = data.received_at or timezone.now()
+    try:
+        with transaction.atomic():
+            return _record(data, received_at, actor)
+    except ContributionRefused as refusal:
+        _refusal_case_record(refusal, person_id=getattr(refusal, "person_id", None))
+        raise
+    except IntegrityError:
+        # The same attempt, recorded concurrently by another path (a webhook, a retry): theirs stands.
+        existing = Contribution.objects.filter(idempotency_key=data.idempotency_key).first()
+        if existing is None and data.charge_id:
+            existing = Contribution.objects.filter(processor=data.processor, charge_id=data.charge_id).first()
+        if existing is None:
+            raise
+        return RecordResult(existing, created=False)
+
+
+def _record(data: ContributionInput, received_at: datetime, actor) -> RecordResult:
+    existing = Contribution.objects.filter(idempotency_key=data.idempotency_key).first()
+    if existing is not None:
+        return RecordResult(existing, created=False)
+    upserted = person_upsert(
+        data=data.donor.person_input(source="donation", refcode=data.refcode), actor=actor, activity_kind=None
+    )
+    person = upserted.person
+    # One donor's contributions are decided one at a time, so two at once can't both fit the limit.
+    Person.objects.select_for_update().filter(pk=person.pk).values_list("pk").get()
+    existing = Contribution.objects.filter(idempotency_key=data.idempotency_key).first()
+    if existing is not None:
+        return RecordResult(existing, created=False)
+
+    money_moved = bool(data.charge_id) or data.source == Source.IMPORT
+    try:
+        plan = compliance.plan_line_items(
+            person_id=person.pk,
+            amount_cents=data.amount_cents,
+            method=data.method,
+            splits=data.splits,
+            received_at=received_at,
+            election=data.election,
+            money_moved=money_moved,
+        )
+    except ContributionRefused as refusal:
+        # Everything here rolls back; a person who existed before is named on the compliance case.
+        refusal.person_id = None if upserted.created else person.pk
+        raise
+
+    donor = data.donor
+    contribution = Contribution.objects.create(
+        person=person,
+        page_id=data.page_id,
+        amount_cents=data.amount_cents,
+        method=data.method,
+        source=data.source,
+        received_at=received_at,
+        idempotency_key=data.idempotency_key,
+        processor=data.processor,
+        charge_id=data.charge_id,
+        refcode=data.refcode,
+        refcode2=data.refcode2,
+        recurring_plan_id=data.recurring_plan_id,
+        given_name=donor.given_name,
+        family_name=donor.family_name,
+        email=email_key(donor.email) if donor.email else "",
+        street1=donor.street1,
+        street2=donor.street2,
+        city=donor.city,
+        state=donor.state.upper(),
+        zip_code=donor.zip_code,
+        employer=donor.employer,
+        occupation=donor.occupation,
+        attested=data.attested,
+        check_number=data.check_number,
+        entered_by=actor if data.source == Source.STAFF else None,
+    )
+    items = _line_items_create(contribution, plan)
+    for case in plan.cases:
+        ComplianceCase.objects.create(
+            kind=case.kind,
+            action=case.action,
+            person=person,
+            committee=case.committee,
+            contribution=contribution,
+            amount_cents=case.amount_cents,
+            detail=case.detail,
+            due_on=case.due_on,
+        )
+    if any(item.itemized for item in items) and not (donor.employer and donor.occupation):
+        _best_efforts_request(contribution)
+
+    activity_record(
+        person_id=person.pk,
+        kind="donation",
+        data={
+            "contribution_id": contribution.pk,
+            "amount_cents": contribution.amount_cents,
+            "method": contribution.method,
+            "source": contribution.source,
+            "refcode": contribution.refcode,
+            "recurring": bool(contribution.recurring_plan_id),
+        },
+        actor=actor,
+        occurred_at=received_at,
+    )
+    if data.send_receipt:
+        from barnstorm.donations.tasks import contribution_receipt_send
+
+        transaction.on_commit(lambda: contribution_receipt_send.delay(contribution.pk))
+    return RecordResult(contribution, created=True)
+
+
+def _line_items_create(contribution: Contribution, plan: compliance.Plan) -> list[LineItem]:
+    committee_ids = list({item.committee.pk for item in plan.items})
+    items: list[LineItem] = []
+    by_cycle: dict[int, dict[int, int]] = {}
+    for planned in plan.items:
+        cycle = compliance.cycle_of(planned.election)
+        if cycle not in by_cycle:
+            by_cycle[cycle] = compliance.cycle_aggregates(
+                person_id=contribution.person_id, committee_ids=committee_ids, cycle=cycle
+            )
+        aggregates = by_cycle[cycle]
+        aggregates[planned.committee.pk] = aggregates.get(planned.committee.pk, 0) + planned.amount_cents
+        aggregate = aggregates[planned.committee.pk]
+        items.append(
+            LineItem(
+                contribution=contribution,
+                person_id=contribution.person_id,
+                committee=planned.committee,
+                received_at=contribution.received_at,
+                method=contribution.method,
+                amount_cents=planned.amount_cents,
+                election=planned.election,
+                cycle=cycle,
+                cycle_aggregate_cents=aggregate,
+                itemized=aggregate > compliance.ITEMIZATION_THRESHOLD_CENTS,
+                memo=planned.memo,
+            )
+        )
+    LineItem.objects.bulk_create(items)
+    for item in items:
+        if item.itemized:
+            # Crossing $200 itemizes the donor's earlier contributions of the cycle as well.
+            LineItem.objects.filter(
+                person_id=item.person_id, committee_id=item.committee_id, cycle=item.cycle, itemized=False
+            ).update(itemized=True)
+    return items
+
+
+def _refusal_case_record(refusal: ContributionRefused, *, person_id: int | None) -> None:
+    """Refusals are cases too, already acted on: staff see who was turned away and why."""
+    if refusal.kind not in (CaseKind.OVER_LIMIT, CaseKind.CASH_LIMIT, CaseKind.PROHIBITED):
+        return
+    ComplianceCase.objects.create(
+        kind=refusal.kind,
+        action=CaseAction.REFUSED,
+        person_id=person_id,
+        committee=refusal.committee,
+        amount_cents=refusal.excess_cents,
+        detail=str(refusal.message)[:300],
+        resolved_at=timezone.now(),
+    )
+
+
+def _best_efforts_request(contribution: Contribution) -> None:
+    """Once per contribution: ask the donor for the missing employer/occupation, and queue it."""
+    ComplianceCase.objects.create(
+        kind=CaseKind.BEST_EFFORTS,
+        action=CaseAction.FOLLOW_UP_SENT,
+        person_id=contribution.person_id,
+        contribution=contribution,
+        amount_cents=contribution.amount_cents,
+        detail=_("Employer or occupation missing on an itemized contribution"),
+    )
+    from barnstorm.donations.tasks import best_efforts_email_send
+
+    transaction.on_commit(lambda: best_efforts_email_send.delay(contribution.pk))
+
+
+# --- Card payments -------------------------------------------------------------------------
+
+
+@dataclass
+class CheckoutOutcome:
+    contribution: Contribution | None = None
+    declined: str = ""  # the message for the donor when the card was declined or blocked
+    blocked: bool = False
+    pending: bool = False  # no answer from the processor yet; the reconcile task will finish it
+    plan: RecurringPlan | None = None
+
+
+@dataclass
+class CardCheckout:
+    data: ContributionInput
+    token: str  # a one-time token from the card form, or a saved method's reference
+    ip_address: str = ""
+    frequency: str = Frequency.ONE_TIME
+    save_method: bool = False
+    customer_ref: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def donation_checkout(*, checkout: CardCheckout, processor: CardProcessor) -> CheckoutOutcome:
+    """Charge a card and record the contribution, exactly once per attempt key.
+
+    Raises ContributionRefused (before any money moves) when the gift may not be accepted.
+    """
+    data = checkout.data
+    attempt, created = PaymentAttempt.objects.get_or_create(
+        idempotency_key=data.idempotency_key,
+        defaults={
+            "page_id": data.page_id,
+            "amount_cents": data.amount_cents,
+            "method": data.method,
+            "source": data.source,
+            "processor": processor.name,
+            "ip_address": checkout.ip_address or None,
+            "payload": {**data.as_payload(), "frequency": checkout.frequency, "save_method": checkout.save_method},
+        },
+    )
+    if not created and attempt.contribution_id:
+        return CheckoutOutcome(contribution=attempt.contribution, plan=attempt.contribution.recurring_plan)
+
+    fingerprint = getattr(processor, "token_fingerprint", lambda token: "")(checkout.token)
+    if _card_testing_suspected(ip=checkout.ip_address, fingerprint=fingerprint):
+        PaymentAttempt.objects.filter(pk=attempt.pk).update(
+            status=AttemptStatus.BLOCKED,
+            card_fingerprint=fingerprint,
+            message="Too many declined attempts from this address or card",
+        )
+        return CheckoutOutcome(
+            blocked=True,
+            declined=_("Too many attempts were declined. Please wait a few minutes and try again."),
+        )
+
+    # Before any money moves: would the law, or the committee's policy, refuse this gift?
+    known = person_by_email(address=data.donor.email) if data.donor.email else None
+    try:
+        compliance.plan_line_items(
+            person_id=known.pk if known else None,
+            amount_cents=data.amount_cents,
+            method=data.method,
+            splits=data.splits,
+            received_at=data.received_at or timezone.now(),
+            election=data.election,
+            money_moved=False,
+        )
+    except ContributionRefused as refusal:
+        PaymentAttempt.objects.filter(pk=attempt.pk).update(status=AttemptStatus.REFUSED, message=str(refusal.message))
+        _refusal_case_record(refusal, person_id=known.pk if known else None)
+        raise
+
+    result = _charge_with_retries(processor, checkout, attempt)
+    if result is None:
+        PaymentAttempt.objects.filter(pk=attempt.pk).update(status=AttemptStatus.UNKNOWN)
+        return CheckoutOutcome(pending=True)
+    if not result.succeeded:
+        PaymentAttempt.objects.filter(pk=attempt.pk).update(
+            status=AttemptStatus.DECLINED,
+            charge_id=result.charge_id,
+            decline_code=result.decline_code,
+            message=result.message[:300],
+            card_fingerprint=result.fingerprint,
+        )
+        _decline_count(ip=checkout.ip_address, fingerprint=result.fingerprint or fingerprint)
+        return CheckoutOutcome(declined=result.message or _("Your card was declined."))
+    return attempt_complete(attempt=attempt, result=result)
+
+
+def _charge_with_retries(processor: CardProcessor, checkout: CardCheckout, attempt) -> ChargeResult | None:
+    data = checkout.data
+    for _try in range(1 + TIMEOUT_RETRIES):
+        try:
+            return processor.charge(
+                amount_cents=data.amount_cents,
+                token=checkout.token,
+                idempotency_key=data.idempotency_key,
+                description=_("Contribution"),
+                save_method=checkout.save_method or checkout.frequency != Frequency.ONE_TIME,
+                customer_ref=checkout.customer_ref,
+            )
+        except ProcessorTimeout:
+            log.warning("processor timeout on attempt %s; retrying with the same key", attempt.pk)
+    return None
+
+
+def attempt_complete(*, attempt: PaymentAttempt, result: ChargeResult) -> CheckoutOutcome:
+    """Record the contribution a succeeded charge paid for (from the request, a webhook or a task)."""
+    payload = dict(attempt.payload)
+    frequency = payload.pop("frequency", Frequency.ONE_TIME)
+    save_method = payload.pop("save_method", False)
+    data = ContributionInput.from_payload(payload)
+    data.processor = attempt.processor
+    data.charge_id = result.charge_id
+    with transaction.atomic():
+        attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+        if attempt.contribution_id:
+            return CheckoutOutcome(contribution=attempt.contribution, plan=attempt.contribution.recurring_plan)
+        recorded = contribution_record(data=data).contribution
+        plan = None
+        if result.payment_method_ref and (save_method or frequency != Frequency.ONE_TIME):
+            method, _created = SavedPaymentMethod.objects.get_or_create(
+                processor=attempt.processor,
+                reference=result.payment_method_ref,
+                defaults={
+                    "person_id": recorded.person_id,
+                    "customer_reference": result.customer_ref,
+                    "brand": result.brand,
+                    "last4": result.last4,
+                },
+            )
+            if frequency != Frequency.ONE_TIME and recorded.recurring_plan_id is None:
+                plan = _plan_start(contribution=recorded, method=method, frequency=frequency, splits=data.splits)
+        attempt.status = AttemptStatus.SUCCEEDED
+        attempt.charge_id = result.charge_id
+        attempt.card_fingerprint = result.fingerprint
+        attempt.contribution = recorded
+        attempt.save(update_fields=["status", "charge_id", "card_fingerprint", "contribution"])
+    return CheckoutOutcome(contribution=recorded, plan=plan or recorded.recurring_plan)
+
+
+def _card_testing_suspected(*, ip: str, fingerprint: str) -> bool:
+    limit = settings.CARD_TESTING_MAX_DECLINES
+    keys = [_decline_key("ip", ip), _decline_key("card", fingerprint)]
+    counts = cache.get_many([k for k in keys if k])
+    return any(count >= limit for count in counts.values())
+
+
+def _decline_count(*, ip: str, fingerprint: str) -> None:
+    window = settings.CARD_TESTING_WINDOW_SECONDS
+    for key in (_decline_key("ip", ip), _decline_key("card", fingerprint)):
+        if not key:
+            continue
+        # The window starts at the first decline, so the cool-down ends `window` seconds after it.
+        cache.add(key, 0, timeout=window)
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=window)
+
+
+def _decline_key(scope: str, value: str) -> str:
+    if not value:
+        return ""
+    return "declines:" + scope + ":" + hashlib.sha256(value.encode()).hexdigest()[:24]
+
+
+# --- Recurring plans -----------------------------------------------------------------------
+
+
+def next_charge_after(when: datetime, frequency: str) -> datetime:
+    if frequency == Frequency.WEEKLY:
+        return when + timedelta(days=7)
+    # Monthly: the same day next month, or the month's last day when it has no such day.
+    year, month = (when.year + 1, 1) if when.month == 12 else (when.year, when.month + 1)
+    for day in (when.day, 30, 29, 28):
+        try:
+            return when.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _plan_start(*, contribution: Contribution, method: SavedPaymentMethod, frequency: str, splits) -> RecurringPlan:
+    plan = RecurringPlan.objects.create(
+        person_id=contribution.person_id,
+        page_id=contribution.page_id,
+        payment_method=method,
+        amount_cents=contribution.amount_cents,
+        frequency=frequency,
+        splits=[[s.committee_id, s.share_bp] for s in splits],
+        refcode=contribution.refcode,
+        next_charge_at=next_charge_after(contribution.received_at, frequency),
+        installments=1,
+    )
+    Contribution.objects.filter(pk=contribution.pk).update(recurring_plan=plan)
+    contribution.recurring_plan = plan
+    activity_record(
+        person_id=contribution.person_id,
+        kind="recurring_started",
+        data={"plan_id": plan.pk, "amount_cents": plan.amount_cents, "frequency": frequency},
+    )
+    return plan
+
+
+# --- Refunds and chargebacks ---------------------------------------------------------------
+
+
+def contribution_refund(
+    *,
+    contribution: Contribution,
+    amount_cents: int | None = None,
+    kind: str = RefundKind.REFUND,
+    reason: str = "",
+    actor=None,
+    external_id: str = "",
+    at_processor: bool = True,
+) -> Refund:
+    """Refund (or record a chargeback of) all or part of a contribution.
+
+    Staff refunds go to the processor first with a key derived from the refund, so a retry
+    refunds once; processor webhooks pass `external_id` (the processor's event) and
+    `at_processor=False`, since the money has already gone back.
+    """
+    from django.core.exceptions import ValidationError
+
+    if external_id:
+        earlier = Refund.objects.filter(external_id=external_id).first()
+        if earlier is not None:
+            return earlier
+    with transaction.atomic():
+        contribution = Contribution.objects.select_for_update().get(pk=contribution.pk)
+        refundable = contribution.amount_cents - contribution.refunded_cents
+        amount = refundable if amount_cents is None else amount_cents
+        if amount <= 0 or amount > refundable:
+            raise ValidationError(
+                _("A refund must be between $0.01 and $%(max)s.") % {"max": f"{refundable / 100:,.2f}"}
+            )
+        if at_processor and contribution.charge_id:
+            key = f"refund:{contribution.pk}:{contribution.refunded_cents}:{amount}"
+            refund_result = processor_named(contribution.processor).refund(
+                charge_id=contribution.charge_id, amount_cents=amount, idempotency_key=key
+            )
+            external_id = external_id or f"{contribution.processor}:{refund_result.refund_id}"
+        refund = Refund.objects.create(
+            contribution=contribution,
+            kind=kind,
+            amount_cents=amount,
+            reason=reason,
+            external_id=external_id,
+            actor=actor,
+        )
+        contribution.refunded_cents += amount
+        if kind == RefundKind.CHARGEBACK:
+            contribution.status = ContributionStatus.CHARGED_BACK
+        elif contribution.refunded_cents == contribution.amount_cents:
+            contribution.status = ContributionStatus.REFUNDED
+        else:
+            contribution.status = ContributionStatus.PARTIALLY_REFUNDED
+        contribution.save(update_fields=["refunded_cents", "status"])
+        _line_items_refund(contribution, amount)
+        activity_record(
+            person_id=contribution.person_id,
+            kind="donation_charged_back" if kind == RefundKind.CHARGEBACK else "donation_refunded",
+            data={"contribution_id": contribution.pk, "amount_cents": amount, "reason": reason},
+            actor=actor,
+        )
+    return refund
+
+
+def _line_items_refund(contribution: Contribution, amount_cents: int) -> None:
+    """Spread a refund over the line items, the last-designated first (an excess goes back first)."""
+    remaining = amount_cents
+    for item in contribution.line_items.select_for_update().order_by("-id"):
+        if remaining == 0:
+            break
+        take = min(remaining, item.amount_cents - item.refunded_cents)
+        if take:
+            LineItem.objects.filter(pk=item.pk).update(refunded_cents=F("refunded_cents") + take)
+            remaining -= take
+
+
+def recurring_plan_cancel(*, plan: RecurringPlan, actor=None, reason: str = "") -> RecurringPlan:
+    updated = RecurringPlan.objects.filter(pk=plan.pk, status=PlanStatus.ACTIVE).update(
+        status=PlanStatus.CANCELLED, ended_at=timezone.now()
+    )
+    plan.refresh_from_db()
+    if updated:
+        activity_record(
+            person_id=plan.person_id,
+            kind="recurring_cancelled",
+            data={"plan_id": plan.pk, "reason": reason},
+            actor=actor,
+        )
+    return plan
+
+
+def recurring_plan_change(*, plan: RecurringPlan, amount_cents: int, actor=None) -> RecurringPlan:
+    """A new amount from the next installment on; installments already charged are untouched."""
+    with transaction.atomic():
+        plan = RecurringPlan.objects.select_for_update().get(pk=plan.pk)
+        if plan.status != PlanStatus.ACTIVE or plan.amount_cents == amount_cents:
+            return plan
+        before = plan.amount_cents
+        plan.amount_cents = amount_cents
+        plan.save(update_fields=["amount_cents"])
+        activity_record(
+            person_id=plan.person_id,
+            kind="recurring_changed",
+            data={"plan_id": plan.pk, "from_cents": before, "to_cents": amount_cents},
+            actor=actor,
+        )
+    return plan
+
+
+def page_splits(page) -> list[Split]:
+    return [Split(r.committee_id, r.share_bp) for r in page.recipients.all()]
+
+
+def checkout_key(*, attempt_token: str) -> str:
+    """The idempotency key of a donation attempt: the form's one-time token, hashed to a fixed size."""
+    return "web:" + hashlib.sha256(attempt_token.encode()).hexdigest()[:40]
+
+
+__all__ = [
+    "ContributionRefused",
+    "Method",
+    "Source",
+    "Split",
+]
