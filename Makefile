@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	$(DEMO_ENV) $(BIN)/barnstorm migrate --no-input
 	$(DEMO_ENV) $(BIN)/barnstorm seed --people $(DEMO_PEOPLE) --if-empty
-	@$(DEMO_ENV) $(BIN)/barnstorm worker --loglevel WARNING & worker=$$!; \
+	@$(DEMO_ENV) $(BIN)/barnstorm worker --beat --loglevel WARNING & worker=$$!; \
 	trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	$(DEMO_ENV) $(BIN)/barnstorm runserver 127.0.0.1:8000
 

@@ -121,6 +121,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Periodic work, run by the one worker started with `barnstorm worker --beat`.
+CELERY_BEAT_SCHEDULE = {
+    "recurring-charge-due": {"task": "barnstorm.donations.tasks.recurring_charge_due", "schedule": 600.0},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Email: console in development, SMTP when EMAIL_HOST is set, or any provider via
 # EMAIL_BACKEND=anymail.backends.<esp>.EmailBackend and ANYMAIL settings.

@@ -299,6 +299,8 @@ class RecurringPlan(models.Model):
     refcode = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=10, choices=PlanStatus.choices, default=PlanStatus.ACTIVE)
     next_charge_at = models.DateTimeField(db_index=True)
+    # Monthly gifts are charged on this day of the month (or the month's last day, when shorter).
+    charge_day = models.PositiveSmallIntegerField(default=1)
     installments = models.PositiveIntegerField(default=0, help_text=_("Installments charged so far"))
     failures = models.PositiveSmallIntegerField(default=0, help_text=_("Failed tries of the current installment"))
     created_at = models.DateTimeField(auto_now_add=True)

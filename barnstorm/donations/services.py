@@ -508,16 +508,22 @@ def _decline_key(scope: str, value: str) -> str:
 # --- Recurring plans -----------------------------------------------------------------------
 
 
-def next_charge_after(when: datetime, frequency: str) -> datetime:
+def next_charge_after(when: datetime, frequency: str, *, day: int | None = None) -> datetime:
+    """The next installment after `when`: a week later, or on `day` (default: when's day) next month.
+
+    A month without that day takes its last day, and the month after returns to `day`, so a
+    gift started on the 31st is charged on the 31st whenever the month has one.
+    """
     if frequency == Frequency.WEEKLY:
         return when + timedelta(days=7)
-    # Monthly: the same day next month, or the month's last day when it has no such day.
     year, month = (when.year + 1, 1) if when.month == 12 else (when.year, when.month + 1)
-    for day in (when.day, 30, 29, 28):
-        try:
-            return when.replace(year=year, month=month, day=day)
-        except ValueError:
-            continue
+    wanted = day or when.day
+    for candidate in (wanted, 30, 29, 28):
+        if candidate <= wanted:
+            try:
+                return when.replace(year=year, month=month, day=candidate)
+            except ValueError:
+                continue
     raise AssertionError("unreachable")
 
 
@@ -531,6 +537,7 @@ def _plan_start(*, contribution: Contribution, method: SavedPaymentMethod, frequ
         splits=[[s.committee_id, s.share_bp] for s in splits],
         refcode=contribution.refcode,
         next_charge_at=next_charge_after(contribution.received_at, frequency),
+        charge_day=timezone.localtime(contribution.received_at).day,
         installments=1,
     )
     Contribution.objects.filter(pk=contribution.pk).update(recurring_plan=plan)
@@ -541,6 +548,100 @@ def _plan_start(*, contribution: Contribution, method: SavedPaymentMethod, frequ
         data={"plan_id": plan.pk, "amount_cents": plan.amount_cents, "frequency": frequency},
     )
     return plan
+
+
+@dataclass
+class InstallmentOutcome:
+    charged: Contribution | None = None
+    declined: str = ""
+    stopped: bool = False  # the plan ended: too many failures, or it would exceed a limit
+    pending: bool = False
+
+
+def recurring_installment_charge(*, plan_id: int, now: datetime | None = None) -> InstallmentOutcome | None:
+    """Charge a plan's due installment once; on a decline, retry on the dunning schedule, then stop.
+
+    Safe to run twice (two workers, a retried task): the idempotency key names the plan, the
+    installment and the try, so the processor charges once and one contribution is recorded;
+    the plan only moves on from the state it was read in.
+    """
+    now = now or timezone.now()
+    plan = RecurringPlan.objects.select_related("payment_method").filter(pk=plan_id).first()
+    if plan is None or plan.status != PlanStatus.ACTIVE or plan.next_charge_at > now:
+        return None
+    number, failures = plan.installments + 1, plan.failures
+    last = plan.contributions.order_by("-received_at").first()
+    if last is None:
+        return None
+    data = ContributionInput(
+        donor=DonorInput(
+            given_name=last.given_name,
+            family_name=last.family_name,
+            email=last.email,
+            street1=last.street1,
+            street2=last.street2,
+            city=last.city,
+            state=last.state,
+            zip_code=last.zip_code,
+            employer=last.employer,
+            occupation=last.occupation,
+        ),
+        amount_cents=plan.amount_cents,
+        method=Method.CARD,
+        source=Source.RECURRING,
+        splits=[Split(committee_id, share) for committee_id, share in plan.splits],
+        idempotency_key=f"recurring:{plan.pk}:{number}:{failures}",
+        received_at=now,
+        page_id=plan.page_id,
+        refcode=plan.refcode,
+        recurring_plan_id=plan.pk,
+        attested=True,
+    )
+    checkout = CardCheckout(
+        data=data, token=plan.payment_method.reference, customer_ref=plan.payment_method.customer_reference
+    )
+    current = RecurringPlan.objects.filter(pk=plan.pk, installments=plan.installments, failures=failures)
+    try:
+        outcome = donation_checkout(checkout=checkout, processor=processor_named(plan.payment_method.processor))
+    except ContributionRefused as refusal:
+        # The next installment would break the law: the plan ends, and the donor is told why.
+        if current.update(status=PlanStatus.FAILED, ended_at=now):
+            _plan_ended(plan, reason=str(refusal.message))
+        return InstallmentOutcome(stopped=True, declined=str(refusal.message))
+    if outcome.pending:
+        return InstallmentOutcome(pending=True)  # the next run asks again with the same key
+    if outcome.contribution is not None:
+        anchor = plan.charge_day
+        following = next_charge_after(plan.next_charge_at, plan.frequency, day=anchor)
+        if following <= now:  # long overdue (the worker was down): charge once, then back on schedule
+            following = next_charge_after(now, plan.frequency, day=anchor)
+        current.update(installments=number, failures=0, next_charge_at=following)
+        return InstallmentOutcome(charged=outcome.contribution)
+    retry_days = settings.RECURRING_RETRY_DAYS
+    if failures < len(retry_days):
+        current.update(failures=failures + 1, next_charge_at=now + timedelta(days=retry_days[failures]))
+        return InstallmentOutcome(declined=outcome.declined)
+    if current.update(failures=failures + 1, status=PlanStatus.FAILED, ended_at=now):
+        _plan_ended(plan, reason=outcome.declined)
+    return InstallmentOutcome(declined=outcome.declined, stopped=True)
+
+
+def _plan_ended(plan: RecurringPlan, *, reason: str) -> None:
+    activity_record(
+        person_id=plan.person_id, kind="recurring_failed", data={"plan_id": plan.pk, "reason": reason[:200]}
+    )
+    from barnstorm.donations.tasks import recurring_stopped_email_send
+
+    transaction.on_commit(lambda: recurring_stopped_email_send.delay(plan.pk))
+
+
+def recurring_due_ids(*, now: datetime | None = None, limit: int = 1000) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        RecurringPlan.objects.filter(status=PlanStatus.ACTIVE, next_charge_at__lte=now)
+        .order_by("next_charge_at")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 # --- Refunds and chargebacks ---------------------------------------------------------------

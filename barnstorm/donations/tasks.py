@@ -52,3 +52,45 @@ def _send(contribution: Contribution, template: str, context: dict) -> None:
     text = render_to_string(f"donations/email/{template}.txt", context)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [contribution.email])
     message.send()
+
+
+@shared_task
+def recurring_charge_due() -> int:
+    """Queue every installment that is due (run every few minutes by `barnstorm worker --beat`)."""
+    from barnstorm.donations.services import recurring_due_ids
+
+    due = recurring_due_ids()
+    for plan_id in due:
+        recurring_installment_charge.delay(plan_id)
+    return len(due)
+
+
+@shared_task(bind=True, max_retries=3, default_retry_delay=300)
+def recurring_installment_charge(self, plan_id: int) -> None:
+    from barnstorm.donations.services import recurring_installment_charge as charge
+
+    charge(plan_id=plan_id)
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=300)
+def recurring_stopped_email_send(self, plan_id: int) -> bool:
+    """Tell the donor their recurring gift stopped, and how to start again."""
+    from barnstorm.donations.models import RecurringPlan
+
+    plan = RecurringPlan.objects.select_related("page").get(pk=plan_id)
+    last = plan.contributions.order_by("-received_at").first()
+    if last is None or not last.email:
+        return False
+    context = {"SITE_NAME": settings.SITE_NAME, "plan": plan, "contribution": last, "restart_url": ""}
+    if plan.page is not None:
+        from django.urls import reverse
+
+        context["restart_url"] = settings.SITE_URL + reverse("donations:donate", args=[plan.page.slug])
+        context["restart_url"] += f"?amount={plan.amount_cents / 100:g}&recurring={plan.frequency}"
+    subject = render_to_string("donations/email/recurring_stopped_subject.txt", context).strip()
+    text = render_to_string("donations/email/recurring_stopped.txt", context)
+    try:
+        EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [last.email]).send()
+    except Exception as exc:
+        raise self.retry(exc=exc) from exc
+    return True

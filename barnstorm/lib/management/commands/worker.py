@@ -14,8 +14,13 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=None, help="Worker processes (default: one per CPU).")
         parser.add_argument("--loglevel", default="INFO")
         parser.add_argument("--queues", default=None, help="Comma-separated queues to consume (default: all).")
+        parser.add_argument(
+            "--beat",
+            action="store_true",
+            help="Also run the periodic schedule (recurring charges). Start exactly one worker with it.",
+        )
 
-    def handle(self, *args, concurrency, loglevel, queues, **options):
+    def handle(self, *args, concurrency, loglevel, queues, beat, **options):
         from barnstorm.celery import app
 
         argv = ["worker", f"--loglevel={loglevel}"]
@@ -23,4 +28,6 @@ class Command(BaseCommand):
             argv.append(f"--concurrency={concurrency}")
         if queues:
             argv.append(f"--queues={queues}")
+        if beat:
+            argv.append("--beat")
         app.worker_main(argv)
