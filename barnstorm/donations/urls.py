@@ -1,6 +1,6 @@
 from django.urls import path
 
-from barnstorm.donations import views
+from barnstorm.donations import views, views_staff
 
 app_name = "donations"
 
@@ -9,4 +9,16 @@ urlpatterns = [
     path("donate/<slug:slug>/", views.donate, name="donate"),
     path("donate/<slug:slug>/thanks/", views.thanks, name="thanks"),
     path("donate/<slug:slug>/express/", views.express, name="express"),
+    path("fundraising/contributions/", views_staff.contribution_list, name="contributions"),
+    path(
+        "fundraising/contributions/<int:contribution_id>/", views_staff.contribution_detail, name="contribution_detail"
+    ),
+    path(
+        "fundraising/contributions/<int:contribution_id>/refund/",
+        views_staff.contribution_refund,
+        name="contribution_refund",
+    ),
+    path("fundraising/checks/", views_staff.check_entry, name="check_entry"),
+    path("fundraising/compliance/", views_staff.compliance_queue, name="compliance"),
+    path("fundraising/compliance/<int:case_id>/resolve/", views_staff.compliance_resolve, name="compliance_resolve"),
 ]
