@@ -754,6 +754,39 @@ def recurring_plan_change(*, plan: RecurringPlan, amount_cents: int, actor=None)
     return plan
 
 
+def webhook_event_apply(*, processor: str, event) -> str:
+    """Act on a verified processor event; a replayed event changes nothing. Returns what was done."""
+    from django.core.exceptions import ValidationError
+
+    if event.kind == "charge.succeeded":
+        attempt = PaymentAttempt.objects.filter(processor=processor, charge_id=event.charge_id).first()
+        if attempt is None or attempt.contribution_id:
+            return "nothing to do"
+        attempt_complete(attempt=attempt, result=ChargeResult(succeeded=True, charge_id=event.charge_id))
+        return "recorded"
+    if event.kind not in ("charge.refunded", "charge.dispute"):
+        return "ignored"
+    contribution = Contribution.objects.filter(processor=processor, charge_id=event.charge_id).first()
+    if contribution is None:
+        return "unknown charge"
+    chargeback = event.kind == "charge.dispute"
+    # A refund staff made here carries the same processor refund id, so its webhook is a replay.
+    external_id = f"{processor}:dispute:{event.event_id}" if chargeback else f"{processor}:{event.refund_id}"
+    try:
+        contribution_refund(
+            contribution=contribution,
+            amount_cents=event.amount_cents or None,
+            kind=RefundKind.CHARGEBACK if chargeback else RefundKind.REFUND,
+            reason=_("Reported by the processor"),
+            external_id=external_id,
+            at_processor=False,
+        )
+    except ValidationError:
+        log.warning("processor event %s refunds more than is left of contribution %s", event.event_id, contribution.pk)
+        return "nothing left to refund"
+    return "charged back" if chargeback else "refunded"
+
+
 def page_splits(page) -> list[Split]:
     return [Split(r.committee_id, r.share_bp) for r in page.recipients.all()]
 

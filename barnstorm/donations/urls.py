@@ -1,6 +1,6 @@
 from django.urls import path
 
-from barnstorm.donations import views, views_staff
+from barnstorm.donations import views, views_staff, views_webhooks
 
 app_name = "donations"
 
@@ -21,4 +21,6 @@ urlpatterns = [
     path("fundraising/checks/", views_staff.check_entry, name="check_entry"),
     path("fundraising/compliance/", views_staff.compliance_queue, name="compliance"),
     path("fundraising/compliance/<int:case_id>/resolve/", views_staff.compliance_resolve, name="compliance_resolve"),
+    path("webhooks/stripe/", views_webhooks.stripe_webhook, name="stripe_webhook"),
+    path("webhooks/paypal/", views_webhooks.paypal_webhook, name="paypal_webhook"),
 ]
