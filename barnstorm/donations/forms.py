@@ -183,6 +183,8 @@ class DonationForm(DonorFieldsForm):
                 _("The maximum on this page is $%(max)s.") % {"max": f"{page.max_amount_cents / 100:,.2f}"},
             )
         data["amount_cents"] = cents
+        if data.get("pay_with") == "paypal" and data.get("frequency", Frequency.ONE_TIME) != Frequency.ONE_TIME:
+            self.add_error("pay_with", _("Recurring gifts need a card; PayPal gives once."))
         if data.get("pay_with", "card") in ("", "card") and not data.get("payment_token"):
             number = re.sub(r"[\s-]", "", data.get("card_number", ""))
             if not number.isdigit() or not 12 <= len(number) <= 19:

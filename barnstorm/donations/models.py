@@ -250,6 +250,8 @@ class PaymentAttempt(models.Model):
     status = models.CharField(max_length=10, choices=AttemptStatus.choices, default=AttemptStatus.PENDING)
     processor = models.CharField(max_length=12, blank=True)
     charge_id = models.CharField(max_length=80, blank=True, db_index=True)
+    # A redirect flow's order (PayPal), approved by the donor before anything is captured.
+    order_id = models.CharField(max_length=80, blank=True, db_index=True)
     decline_code = models.CharField(max_length=60, blank=True)
     message = models.CharField(max_length=300, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)

@@ -366,19 +366,13 @@ def donation_checkout(*, checkout: CardCheckout, processor: CardProcessor) -> Ch
     Raises ContributionRefused (before any money moves) when the gift may not be accepted.
     """
     data = checkout.data
-    attempt, created = PaymentAttempt.objects.get_or_create(
-        idempotency_key=data.idempotency_key,
-        defaults={
-            "page_id": data.page_id,
-            "amount_cents": data.amount_cents,
-            "method": data.method,
-            "source": data.source,
-            "processor": processor.name,
-            "ip_address": checkout.ip_address or None,
-            "payload": {**data.as_payload(), "frequency": checkout.frequency, "save_method": checkout.save_method},
-        },
+    attempt = attempt_open(
+        data=data,
+        processor=processor.name,
+        ip_address=checkout.ip_address,
+        extra={"frequency": checkout.frequency, "save_method": checkout.save_method},
     )
-    if not created and attempt.contribution_id:
+    if attempt.contribution_id:
         return CheckoutOutcome(contribution=attempt.contribution, plan=attempt.contribution.recurring_plan)
 
     fingerprint = getattr(processor, "token_fingerprint", lambda token: "")(checkout.token)
@@ -392,23 +386,7 @@ def donation_checkout(*, checkout: CardCheckout, processor: CardProcessor) -> Ch
             blocked=True,
             declined=_("Too many attempts were declined. Please wait a few minutes and try again."),
         )
-
-    # Before any money moves: would the law, or the committee's policy, refuse this gift?
-    known = person_by_email(address=data.donor.email) if data.donor.email else None
-    try:
-        compliance.plan_line_items(
-            person_id=known.pk if known else None,
-            amount_cents=data.amount_cents,
-            method=data.method,
-            splits=data.splits,
-            received_at=data.received_at or timezone.now(),
-            election=data.election,
-            money_moved=False,
-        )
-    except ContributionRefused as refusal:
-        PaymentAttempt.objects.filter(pk=attempt.pk).update(status=AttemptStatus.REFUSED, message=str(refusal.message))
-        _refusal_case_record(refusal, person_id=known.pk if known else None)
-        raise
+    attempt_precheck(attempt=attempt, data=data)
 
     result = _charge_with_retries(processor, checkout, attempt)
     if result is None:
@@ -425,6 +403,42 @@ def donation_checkout(*, checkout: CardCheckout, processor: CardProcessor) -> Ch
         _decline_count(ip=checkout.ip_address, fingerprint=result.fingerprint or fingerprint)
         return CheckoutOutcome(declined=result.message or _("Your card was declined."))
     return attempt_complete(attempt=attempt, result=result)
+
+
+def attempt_open(*, data: ContributionInput, processor: str, ip_address: str = "", extra: dict | None = None):
+    """The attempt row for this key, written before any money moves (the same row on a retry)."""
+    attempt, _created = PaymentAttempt.objects.select_related("contribution").get_or_create(
+        idempotency_key=data.idempotency_key,
+        defaults={
+            "page_id": data.page_id,
+            "amount_cents": data.amount_cents,
+            "method": data.method,
+            "source": data.source,
+            "processor": processor,
+            "ip_address": ip_address or None,
+            "payload": {**data.as_payload(), **(extra or {})},
+        },
+    )
+    return attempt
+
+
+def attempt_precheck(*, attempt: PaymentAttempt, data: ContributionInput) -> None:
+    """Before any money moves: would the law, or the committee's policy, refuse this gift?"""
+    known = person_by_email(address=data.donor.email) if data.donor.email else None
+    try:
+        compliance.plan_line_items(
+            person_id=known.pk if known else None,
+            amount_cents=data.amount_cents,
+            method=data.method,
+            splits=data.splits,
+            received_at=data.received_at or timezone.now(),
+            election=data.election,
+            money_moved=False,
+        )
+    except ContributionRefused as refusal:
+        PaymentAttempt.objects.filter(pk=attempt.pk).update(status=AttemptStatus.REFUSED, message=str(refusal.message))
+        _refusal_case_record(refusal, person_id=known.pk if known else None)
+        raise
 
 
 def _charge_with_retries(processor: CardProcessor, checkout: CardCheckout, attempt) -> ChargeResult | None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from barnstorm.donations import views, views_staff, views_webhooks
+from barnstorm.donations import paypal_flow, views, views_staff, views_webhooks
 
 app_name = "donations"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("donate/<slug:slug>/", views.donate, name="donate"),
     path("donate/<slug:slug>/thanks/", views.thanks, name="thanks"),
     path("donate/<slug:slug>/express/", views.express, name="express"),
+    path("donate/<slug:slug>/paypal/return/", paypal_flow.paypal_return, name="paypal_return"),
     path("fundraising/contributions/", views_staff.contribution_list, name="contributions"),
     path(
         "fundraising/contributions/<int:contribution_id>/", views_staff.contribution_detail, name="contribution_detail"
@@ -21,6 +22,13 @@ urlpatterns = [
     path("fundraising/checks/", views_staff.check_entry, name="check_entry"),
     path("fundraising/compliance/", views_staff.compliance_queue, name="compliance"),
     path("fundraising/compliance/<int:case_id>/resolve/", views_staff.compliance_resolve, name="compliance_resolve"),
+    path("fundraising/import/actblue/", views_actblue.actblue_import, name="actblue_import"),
+    path("fundraising/import/actblue/<uuid:token>/", views_actblue.actblue_import_result, name="actblue_import_result"),
+    path(
+        "fundraising/import/actblue/<uuid:token>/rejected.csv",
+        views_actblue.actblue_import_rejects,
+        name="actblue_import_rejects",
+    ),
     path("webhooks/stripe/", views_webhooks.stripe_webhook, name="stripe_webhook"),
     path("webhooks/paypal/", views_webhooks.paypal_webhook, name="paypal_webhook"),
 ]

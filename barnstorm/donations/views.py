@@ -29,7 +29,9 @@ from barnstorm.donations.models import (
     SavedPaymentMethod,
     Source,
 )
+from barnstorm.donations.paypal_flow import paypal_start
 from barnstorm.donations.processors import card_processor, paypal_enabled
+from barnstorm.donations.processors.base import ProcessorError
 from barnstorm.lib.ratelimit import client_ip
 
 SESSION_KEY = "donation_contribution_id"
@@ -108,9 +110,13 @@ def _give(request, page, form: DonationForm):
         attested=data["attest"],
     )
     if data.get("pay_with") == "paypal":
-        from barnstorm.donations.paypal_flow import paypal_start
-
-        return paypal_start(request, page=page, data=contribution_input)
+        try:
+            return paypal_start(request, page=page, data=contribution_input)
+        except ContributionRefused as refusal:
+            form.add_error(None, refusal.message)
+        except ProcessorError:
+            form.add_error(None, _("PayPal isn't answering right now. Please try again, or give by card."))
+        return _fresh_attempt(form)
     checkout = services.CardCheckout(
         data=contribution_input,
         token=data["payment_token"] or data["card_token"],
