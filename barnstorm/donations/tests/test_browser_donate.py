@@ -1,0 +1,52 @@
+"""End to end in Debian's Chromium: a supporter gives $27 on a phone and gets the receipt."""
+
+import os
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from barnstorm.donations.models import Contribution
+from barnstorm.people.tests.test_browser_signup import browser  # noqa: F401  (the fixture)
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_supporter_gives_27_dollars_on_a_phone_and_gets_the_receipt(live_server, browser, page):  # noqa: F811
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    phone.goto(f"{live_server.url}/donate/chip-in/?refcode=e2e_sms")
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Chip in $27")
+    # Nothing on the page is wider than the phone.
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    expect(phone.get_by_role("radio", name="$27")).to_be_checked()  # the highlighted amount
+
+    phone.get_by_label("First name").fill("Rosa")
+    phone.get_by_label("Last name").fill("Parks")
+    phone.get_by_label("Email").fill("rosa@example.com")
+    phone.get_by_label("Street address").fill("1 Bus Way")
+    phone.get_by_label("City").fill("Columbia")
+    phone.get_by_role("textbox", name="State:").fill("SC")
+    phone.get_by_label("ZIP code").fill("29201")
+    phone.get_by_label("Employer").fill("Self")
+    phone.get_by_label("Occupation").fill("Seamstress")
+    phone.get_by_label("Card number").fill("4000 0000 0000 0002")
+    phone.get_by_label("Expires (MM/YY)").fill("12/30")
+    phone.get_by_label("CVC").fill("123")
+    phone.get_by_text("I confirm that the statements above are true.").click()
+    phone.get_by_role("button", name="Give now").click()
+    expect(phone.locator(".errorlist")).to_contain_text("Your card was declined.")
+
+    # The donor keeps what they typed and tries another card.
+    expect(phone.get_by_label("Email")).to_have_value("rosa@example.com")
+    phone.get_by_label("Card number").fill("4242 4242 4242 4242")
+    phone.get_by_label("CVC").fill("123")
+    phone.get_by_role("button", name="Give now").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Thank you, Rosa!")
+    expect(phone.locator(".receipt-line")).to_contain_text("$27")
+
+    contribution = Contribution.objects.get()
+    assert (contribution.amount_cents, contribution.refcode) == (2700, "e2e_sms")
+    receipts = [m for m in mail.outbox if m.to == ["rosa@example.com"]]
+    assert len(receipts) == 1
+    assert "$27.00" in receipts[0].body and "Rivera for Iowa" in receipts[0].body
