@@ -48,3 +48,20 @@ def express_url(*, slug: str, person_id: int, amount_cents: int, refcode: str = 
     if refcode:
         query["refcode"] = refcode
     return settings.SITE_URL + reverse("donations:express", args=[slug]) + "?" + urlencode(query)
+
+
+THANKS_SALT = "barnstorm.donations.thanks"
+THANKS_MAX_AGE = 60 * 60  # the thank-you page names the donor: its link works for an hour
+
+
+def thanks_url(*, slug: str, contribution_id: int) -> str:
+    """Where a donor lands after giving; it names the contribution without a session row per gift."""
+    token = signing.dumps(contribution_id, salt=THANKS_SALT)
+    return reverse("donations:thanks", args=[slug]) + "?" + urlencode({"r": token})
+
+
+def thanks_contribution_id(token: str) -> int | None:
+    try:
+        return int(signing.loads(token, salt=THANKS_SALT, max_age=THANKS_MAX_AGE))
+    except (signing.BadSignature, TypeError, ValueError):
+        return None

@@ -12,12 +12,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from barnstorm.donations import selectors, services
+from barnstorm.donations import links, selectors, services
 from barnstorm.donations.models import AttemptStatus, PaymentAttempt
 from barnstorm.donations.processors import paypal_processor
 from barnstorm.donations.processors.base import ProcessorError, ProcessorTimeout
-
-SESSION_KEY = "donation_contribution_id"
 
 
 def paypal_start(request, *, page, data: services.ContributionInput):
@@ -25,8 +23,7 @@ def paypal_start(request, *, page, data: services.ContributionInput):
     data.method = "paypal"
     attempt = services.attempt_open(data=data, processor="paypal", ip_address=request.META.get("REMOTE_ADDR", ""))
     if attempt.contribution_id:
-        request.session[SESSION_KEY] = attempt.contribution_id
-        return redirect("donations:thanks", slug=page.slug)
+        return redirect(links.thanks_url(slug=page.slug, contribution_id=attempt.contribution_id))
     services.attempt_precheck(attempt=attempt, data=data)
     donate_url = settings.SITE_URL + reverse("donations:donate", args=[page.slug])
     order_id, approve_url = paypal_processor().order_create(
@@ -53,8 +50,7 @@ def paypal_return(request, slug):
             status=404,
         )
     if attempt.contribution_id:
-        request.session[SESSION_KEY] = attempt.contribution_id
-        return redirect("donations:thanks", slug=page.slug)
+        return redirect(links.thanks_url(slug=page.slug, contribution_id=attempt.contribution_id))
     try:
         result = paypal_processor().order_capture(
             order_id=order_id, idempotency_key=attempt.idempotency_key + ":capture"
@@ -76,5 +72,4 @@ def paypal_return(request, slug):
         message = _("PayPal declined the payment. You were not charged; please try another way to pay.")
         return render(request, "donations/paypal_problem.html", {"page": page, "message": message}, status=400)
     outcome = services.attempt_complete(attempt=attempt, result=result)
-    request.session[SESSION_KEY] = outcome.contribution.pk
-    return redirect("donations:thanks", slug=page.slug)
+    return redirect(links.thanks_url(slug=page.slug, contribution_id=outcome.contribution.pk))

@@ -34,8 +34,6 @@ from barnstorm.donations.processors import card_processor, paypal_enabled
 from barnstorm.donations.processors.base import ProcessorError
 from barnstorm.lib.ratelimit import client_ip
 
-SESSION_KEY = "donation_contribution_id"
-
 
 def _prefill(request, page) -> dict:
     initial = {
@@ -133,8 +131,7 @@ def _give(request, page, form: DonationForm):
         form.add_error(None, error.messages)
         return _fresh_attempt(form)
     if outcome.contribution is not None:
-        request.session[SESSION_KEY] = outcome.contribution.pk
-        return redirect("donations:thanks", slug=page.slug)
+        return redirect(links.thanks_url(slug=page.slug, contribution_id=outcome.contribution.pk))
     if outcome.pending:
         return render(request, "donations/pending.html", {"page": page}, status=202)
     form.add_error("card_number" if not outcome.blocked else None, outcome.declined)
@@ -155,7 +152,7 @@ def _fresh_attempt(form: DonationForm) -> DonationForm:
 def thanks(request, slug):
     page = get_object_or_404(selectors.DonationPage, slug=slug)
     contribution = None
-    contribution_id = request.session.get(SESSION_KEY)
+    contribution_id = links.thanks_contribution_id(request.GET.get("r", ""))
     if contribution_id:
         contribution = Contribution.objects.select_related("recurring_plan").filter(pk=contribution_id).first()
     share_url = settings.SITE_URL + reverse("donations:donate", args=[page.slug]) + "?refcode=share"
@@ -226,8 +223,7 @@ def express(request, slug):
                 error = refusal.message
             else:
                 if outcome.contribution is not None:
-                    request.session[SESSION_KEY] = outcome.contribution.pk
-                    return redirect("donations:thanks", slug=page.slug)
+                    return redirect(links.thanks_url(slug=page.slug, contribution_id=outcome.contribution.pk))
                 error = outcome.declined or _("We couldn't confirm the payment yet; you'll get an email when we do.")
     return render(
         request,

@@ -66,7 +66,9 @@ def test_a_donor_gives_27_dollars_and_gets_thanked_and_a_receipt(client, page, d
     data = form_data(client, url)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, data)
-    assert response.status_code == 302 and response.url == reverse("donations:thanks", args=["chip-in"])
+    assert response.status_code == 302 and response.url.startswith(
+        reverse("donations:thanks", args=["chip-in"]) + "?r="
+    )
     contribution = Contribution.objects.get()
     assert (contribution.amount_cents, contribution.refcode, contribution.refcode2) == (2700, "email_0130", "footer")
     assert contribution.state == "IA" and contribution.attested
@@ -165,3 +167,10 @@ def test_a_donor_changes_and_cancels_a_recurring_gift_from_the_signed_link(clien
     plan.refresh_from_db()
     assert plan.status == PlanStatus.CANCELLED
     assert client.get("/donate/recurring/forged-token/").status_code == 404
+
+
+def test_the_thank_you_page_names_the_donor_only_from_a_genuine_link(client, page):
+    response = client.post("/donate/chip-in/", form_data(client, "/donate/chip-in/"))
+    assert "dana@example.com" in client.get(response.url).content.decode()
+    forged = client.get("/donate/chip-in/thanks/?r=1").content.decode()
+    assert "dana@example.com" not in forged and "Thank you!" in forged
