@@ -10,6 +10,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "barnstorm.settings")
 app = Celery("barnstorm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Apps may keep a feature's tasks in a module of its own (tasks_<feature>.py).
+app.autodiscover_tasks(related_name="tasks_actblue")
 
 
 @app.on_after_configure.connect

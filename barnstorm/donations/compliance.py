@@ -47,6 +47,8 @@ class ContributionRefused(ValidationError):
 class Split:
     committee_id: int
     share_bp: int  # basis points: 10000 is the whole contribution
+    # Exact cents, when the split is already known to the cent (an imported history's line items).
+    amount_cents: int | None = None
 
 
 @dataclass
@@ -75,6 +77,8 @@ class Plan:
 
 def split_amount(amount_cents: int, splits: list[Split]) -> list[int]:
     """Each recipient's share in whole cents; the rounding remainder goes to the first."""
+    if all(s.amount_cents is not None for s in splits) and sum(s.amount_cents for s in splits) == amount_cents:
+        return [s.amount_cents for s in splits]
     if not splits or sum(s.share_bp for s in splits) != 10000:
         raise ValueError("splits must add up to 10000 basis points")
     parts = [amount_cents * s.share_bp // 10000 for s in splits]

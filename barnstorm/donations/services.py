@@ -245,7 +245,8 @@ def _record(data: ContributionInput, received_at: datetime, actor) -> RecordResu
             detail=case.detail,
             due_on=case.due_on,
         )
-    if any(item.itemized for item in items) and not (donor.employer and donor.occupation):
+    # History (imports) emails nobody: the follow-up goes with the receipt, for gifts made now.
+    if data.send_receipt and any(item.itemized for item in items) and not (donor.employer and donor.occupation):
         _best_efforts_request(contribution)
 
     activity_record(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from barnstorm.donations import paypal_flow, views, views_staff, views_webhooks
+from barnstorm.donations import paypal_flow, views, views_actblue, views_staff, views_webhooks
 
 app_name = "donations"
 
