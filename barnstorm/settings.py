@@ -178,6 +178,9 @@ CARD_TESTING_WINDOW_SECONDS = envint("CARD_TESTING_WINDOW_SECONDS", 600)
 # Recurring gifts: days after a failed installment to try again; after the last, the plan stops.
 RECURRING_RETRY_DAYS = [int(d) for d in envlist("RECURRING_RETRY_DAYS", ["1", "3", "7"])]
 
+# Only `barnstorm bench donate` sets this: it mounts the bare baseline endpoint under /bench/.
+BENCH_ENDPOINTS = envbool("BENCH_ENDPOINTS", False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

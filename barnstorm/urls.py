@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -7,3 +8,8 @@ urlpatterns = [
     path("", include("barnstorm.donations.urls")),
     path("django-admin/", admin.site.urls),
 ]
+
+if settings.BENCH_ENDPOINTS:
+    from bench.views import insert_one
+
+    urlpatterns.append(path("bench/insert/", insert_one))

@@ -22,6 +22,7 @@ from typing import TextIO
 BENCHMARKS = {
     "search": "bench.search",
     "import": "bench.import_people",
+    "donate": "bench.donate",
 }
 
 
