@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from barnstorm.donations.models import DonationPage, Frequency
+from barnstorm.donations.models import Committee, DonationPage, Frequency
 from barnstorm.donations.services import DonorInput
 
 BEST_EFFORTS = _(
@@ -215,3 +215,131 @@ class RecurringChangeForm(forms.Form):
         if cents is None or cents < 100:
             raise forms.ValidationError(_("Enter an amount of at least $1."))
         return cents
+
+
+# --- Staff: pages and committees ---------------------------------------------------------------
+
+
+class DonationPageForm(forms.ModelForm):
+    """A page as staff configure it: amounts in dollars, the recipients' shares in percent."""
+
+    suggested = forms.CharField(
+        label=_("Suggested amounts"),
+        help_text=_("Up to seven, in dollars, separated by commas: 10, 27, 50, 100"),
+        required=False,
+    )
+    highlighted = forms.CharField(label=_("Highlighted amount"), required=False)
+    minimum = forms.CharField(label=_("Minimum"), initial="1")
+    maximum = forms.CharField(label=_("Maximum"), initial="7000")
+    frequencies = forms.MultipleChoiceField(
+        label=_("Frequencies offered"), choices=Frequency.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = DonationPage
+        fields = ["slug", "title", "body", "image", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        page = self.instance
+        if page.pk:
+            self.initial.update(
+                suggested=", ".join(f"{c / 100:g}" for c in page.suggested_amounts_cents),
+                highlighted=f"{page.highlighted_amount_cents / 100:g}" if page.highlighted_amount_cents else "",
+                minimum=f"{page.min_amount_cents / 100:g}",
+                maximum=f"{page.max_amount_cents / 100:g}",
+                frequencies=page.frequencies,
+            )
+        else:
+            self.initial.setdefault("frequencies", [Frequency.ONE_TIME, Frequency.MONTHLY])
+
+    def clean_suggested(self) -> list[int]:
+        raw = [part for part in self.cleaned_data["suggested"].split(",") if part.strip()]
+        amounts = [dollars_to_cents(part) for part in raw]
+        if any(a is None for a in amounts):
+            raise forms.ValidationError(_("Write each amount in dollars, such as 27 or 27.50."))
+        if len(amounts) > 7:
+            raise forms.ValidationError(_("At most seven suggested amounts."))
+        return amounts
+
+    def _money(self, name: str, required: bool = True) -> int | None:
+        raw = self.cleaned_data.get(name, "")
+        if not raw and not required:
+            return None
+        cents = dollars_to_cents(raw)
+        if cents is None:
+            raise forms.ValidationError(_("Enter an amount in dollars."))
+        return cents
+
+    def clean_highlighted(self):
+        return self._money("highlighted", required=False)
+
+    def clean_minimum(self):
+        return self._money("minimum")
+
+    def clean_maximum(self):
+        return self._money("maximum")
+
+    def clean(self):
+        data = super().clean()
+        minimum, maximum = data.get("minimum"), data.get("maximum")
+        if minimum and maximum and minimum > maximum:
+            self.add_error("maximum", _("The maximum must be at least the minimum."))
+        highlighted = data.get("highlighted")
+        if highlighted and highlighted not in (data.get("suggested") or []):
+            self.add_error("highlighted", _("The highlighted amount must be one of the suggested amounts."))
+        return data
+
+    def save(self, commit=True):
+        page = super().save(commit=False)
+        data = self.cleaned_data
+        page.suggested_amounts_cents = data["suggested"]
+        page.highlighted_amount_cents = data["highlighted"]
+        page.min_amount_cents = data["minimum"]
+        page.max_amount_cents = data["maximum"]
+        page.frequencies = data["frequencies"]
+        if commit:
+            page.save()
+        return page
+
+
+class RecipientForm(forms.Form):
+    committee = forms.ModelChoiceField(queryset=None, label=_("Committee"))
+    percent = forms.DecimalField(label=_("Share (%)"), min_value=Decimal("0.01"), max_value=100, decimal_places=2)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["committee"].queryset = Committee.objects.all()
+
+
+class BaseRecipientFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        rows = [f.cleaned_data for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if not rows:
+            raise forms.ValidationError(_("A page needs at least one recipient committee."))
+        committees = [row["committee"].pk for row in rows]
+        if len(set(committees)) != len(committees):
+            raise forms.ValidationError(_("Each committee may appear once."))
+        if sum(row["percent"] for row in rows) != 100:
+            raise forms.ValidationError(_("The shares must add up to 100%."))
+
+    def splits(self) -> list[tuple[int, int]]:
+        """(committee id, basis points) in order."""
+        rows = [f.cleaned_data for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        return [(row["committee"].pk, int(row["percent"] * 100)) for row in rows]
+
+
+RecipientFormSet = forms.formset_factory(RecipientForm, formset=BaseRecipientFormSet, extra=2, can_delete=True)
+
+
+class CommitteeForm(forms.ModelForm):
+    class Meta:
+        model = Committee
+        fields = [
+            "name", "fec_id", "candidate_name", "candidate_fec_id", "office", "office_state", "office_district",
+            "report_form", "street1", "street2", "city", "state", "zip_code", "treasurer_given_name",
+            "treasurer_family_name", "election_year", "primary_date", "over_limit_policy",
+        ]  # fmt: skip
+        widgets = {"primary_date": forms.DateInput(attrs={"type": "date"})}

@@ -36,9 +36,11 @@ from barnstorm.donations.models import (
     ComplianceCase,
     Contribution,
     ContributionStatus,
+    DonationPage,
     Frequency,
     LineItem,
     Method,
+    PageRecipient,
     PaymentAttempt,
     PlanStatus,
     RecurringPlan,
@@ -800,6 +802,20 @@ def webhook_event_apply(*, processor: str, event) -> str:
         log.warning("processor event %s refunds more than is left of contribution %s", event.event_id, contribution.pk)
         return "nothing left to refund"
     return "charged back" if chargeback else "refunded"
+
+
+def donation_page_save(*, page: DonationPage, recipients: list[tuple[int, int]], actor=None) -> DonationPage:
+    """Save a page and its recipients (committee id, basis points) together."""
+    if sum(share for _committee, share in recipients) != 10000:
+        raise ValueError("recipient shares must add up to 10000 basis points")
+    with transaction.atomic():
+        page.save()
+        page.recipients.all().delete()
+        PageRecipient.objects.bulk_create(
+            PageRecipient(page=page, committee_id=committee, share_bp=share, position=n)
+            for n, (committee, share) in enumerate(recipients)
+        )
+    return page
 
 
 def page_splits(page) -> list[Split]:
