@@ -37,6 +37,7 @@ bench: install
 	$(BENCH_ENV) $(BIN)/barnstorm migrate --no-input -v0
 	$(BENCH_ENV) $(BIN)/barnstorm bench import --scale $(BENCH_SCALE)
 	$(BENCH_ENV) $(BIN)/barnstorm bench search --scale $(BENCH_SCALE)
+	$(BENCH_ENV) $(BIN)/barnstorm bench fec --scale $(BENCH_SCALE)
 
 lint: install
 	$(BIN)/ruff check .

@@ -23,6 +23,7 @@ BENCHMARKS = {
     "search": "bench.search",
     "import": "bench.import_people",
     "donate": "bench.donate",
+    "fec": "bench.fec",
 }
 
 

@@ -61,7 +61,8 @@ done = function(summary, latency, requests)
   local o, b = 0, 0
   for _, t in ipairs(threads) do o = o + t:get("ok"); b = b + t:get("bad") end
   io.write(string.format("BENCH_COUNTS ok=%d bad=%d\n", o, b))
-  io.write(string.format("BENCH_LATENCY p50=%.3f p99=%.3f\n", latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  local p50, p99 = latency:percentile(50) / 1000, latency:percentile(99) / 1000
+  io.write(string.format("BENCH_LATENCY p50=%.3f p99=%.3f\n", p50, p99))
 end
 """
 

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from barnstorm.donations import paypal_flow, views, views_actblue, views_staff, views_webhooks
+from barnstorm.donations import (
+    paypal_flow,
+    views,
+    views_actblue,
+    views_fec,
+    views_pages,
+    views_staff,
+    views_webhooks,
+)
 
 app_name = "donations"
 
@@ -19,6 +27,12 @@ urlpatterns = [
         views_staff.contribution_refund,
         name="contribution_refund",
     ),
+    path("fundraising/pages/", views_pages.page_list, name="pages"),
+    path("fundraising/pages/add/", views_pages.page_edit, name="page_add"),
+    path("fundraising/pages/<int:page_id>/", views_pages.page_edit, name="page_edit"),
+    path("fundraising/committees/add/", views_pages.committee_edit, name="committee_add"),
+    path("fundraising/committees/<int:committee_id>/", views_pages.committee_edit, name="committee_edit"),
+    path("fundraising/fec/", views_fec.fec_export, name="fec_export"),
     path("fundraising/checks/", views_staff.check_entry, name="check_entry"),
     path("fundraising/compliance/", views_staff.compliance_queue, name="compliance"),
     path("fundraising/compliance/<int:case_id>/resolve/", views_staff.compliance_resolve, name="compliance_resolve"),
