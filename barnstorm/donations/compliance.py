@@ -99,15 +99,24 @@ def cycle_of(election: str) -> int:
     return year + (year % 2)
 
 
+# The individual-to-candidate limit per election, by the even year each cycle ends (52 U.S.C. 30116,
+# indexed by the FEC each cycle). Rows in ContributionLimit add later cycles or override these.
+STATUTORY_LIMITS_CENTS = {2016: 270000, 2018: 270000, 2020: 280000, 2022: 290000, 2024: 330000, 2026: 350000}
+
+
 def limit_cents(cycle: int) -> int:
     """The per-election individual limit for a two-year cycle (the newest known, for later cycles)."""
     key = f"donations:limit:{cycle}"
     value = cache.get(key)
     if value is None:
         row = ContributionLimit.objects.filter(cycle__lte=cycle).order_by("-cycle").first()
-        if row is None:
+        known = [c for c in STATUTORY_LIMITS_CENTS if c <= cycle]
+        if row is not None and (not known or row.cycle >= max(known)):
+            value = row.amount_cents
+        elif known:
+            value = STATUTORY_LIMITS_CENTS[max(known)]
+        else:
             raise ValueError(f"no contribution limit known for the {cycle} cycle")
-        value = row.amount_cents
         cache.set(key, value, 300)
     return value
 

@@ -10,7 +10,10 @@ from barnstorm.donations.models import Contribution
 from barnstorm.people.tests.test_browser_signup import browser  # noqa: F401  (the fixture)
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def test_a_supporter_gives_27_dollars_on_a_phone_and_gets_the_receipt(live_server, browser, page):  # noqa: F811

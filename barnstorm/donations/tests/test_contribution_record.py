@@ -184,3 +184,17 @@ def test_a_second_gift_updates_the_donor_instead_of_duplicating(committee, gift)
     person = Person.objects.get()
     assert person.employer == "Iowa State"
     assert person.contributions.count() == 2
+
+
+def test_limits_come_from_the_table_and_the_law(db):
+    from barnstorm.donations.compliance import limit_cents
+    from barnstorm.donations.models import ContributionLimit
+
+    assert limit_cents(2024) == 330000 and limit_cents(2025) == 330000
+    ContributionLimit.objects.all().delete()
+    from django.core.cache import cache
+
+    cache.clear()
+    assert limit_cents(2026) == 350000  # the statutory table, when the rows are gone
+    ContributionLimit.objects.create(cycle=2028, amount_cents=360000)
+    assert limit_cents(2028) == 360000 and limit_cents(2030) == 360000
