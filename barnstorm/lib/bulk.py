@@ -72,7 +72,14 @@ def bulk_insert_rows(
             chunk = [prepare(row) for row in chunk]
         elif defaults:
             chunk = [tuple(row) + defaults for row in chunk]
-        with transaction.atomic(using=using), connection.cursor() as cursor, connection.wrap_database_errors:
+        # Inside a caller's transaction (one person from a form) a savepoint would only cost two round
+        # trips: a failure rolls the caller back anyway. On its own, each chunk is one transaction.
+        in_transaction = connection.in_atomic_block
+        with (
+            transaction.atomic(using=using, savepoint=not in_transaction),
+            connection.cursor() as cursor,
+            connection.wrap_database_errors,
+        ):
             if postgres:
                 with cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
                     for row in chunk:
