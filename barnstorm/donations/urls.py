@@ -4,6 +4,7 @@ from barnstorm.donations import (
     paypal_flow,
     views,
     views_actblue,
+    views_dashboard,
     views_fec,
     views_pages,
     views_staff,
@@ -18,6 +19,8 @@ urlpatterns = [
     path("donate/<slug:slug>/thanks/", views.thanks, name="thanks"),
     path("donate/<slug:slug>/express/", views.express, name="express"),
     path("donate/<slug:slug>/paypal/return/", paypal_flow.paypal_return, name="paypal_return"),
+    path("fundraising/", views_dashboard.dashboard, name="dashboard"),
+    path("fundraising/refcodes.csv", views_dashboard.refcodes_csv, name="dashboard_refcodes_csv"),
     path("fundraising/contributions/", views_staff.contribution_list, name="contributions"),
     path(
         "fundraising/contributions/<int:contribution_id>/", views_staff.contribution_detail, name="contribution_detail"
