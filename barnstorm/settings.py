@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "barnstorm.people",
     "barnstorm.activity",
     "barnstorm.donations",
+    "barnstorm.events",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("barnstorm.accounts.urls")),
     path("", include("barnstorm.people.urls")),
     path("", include("barnstorm.donations.urls")),
+    path("", include("barnstorm.events.urls")),
     path("django-admin/", admin.site.urls),
 ]
 
