@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from barnstorm.events import views
 
@@ -7,4 +7,5 @@ app_name = "events"
 urlpatterns = [
     path("events/<int:event_id>/", views.event_detail, name="detail"),
     path("events/rsvp/<str:token>/", views.rsvp_manage, name="rsvp_manage"),
+    path("", include("barnstorm.events.urls_host")),
 ]
