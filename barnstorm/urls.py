@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -9,6 +10,9 @@ urlpatterns = [
     path("", include("barnstorm.events.urls")),
     path("django-admin/", admin.site.urls),
 ]
+
+# Uploaded files (donation page images) in development; in production the web server serves MEDIA_ROOT.
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 if settings.BENCH_ENDPOINTS:
     from bench.views import insert_one

@@ -96,3 +96,24 @@ def test_a_committee_needs_a_well_formed_fec_id(staff_client):
     assert response.status_code == 400 and "C followed by 8 digits" in response.content.decode()
     staff_client.post(reverse("donations:committee_add"), {**data, "fec_id": "C00111222"})
     assert Committee.objects.get().fec_id == "C00111222"
+
+
+def test_a_page_image_is_uploaded_and_shown(staff_client, client, committee, second_committee, tmp_path, settings):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 4), "red").save(buffer, "PNG")
+    upload = SimpleUploadedFile("crowd.png", buffer.getvalue(), content_type="image/png")
+    staff_client.post(reverse("donations:page_add"), {**page_post(committee, second_committee), "image": upload})
+    page = DonationPage.objects.get()
+    assert page.image.name.startswith("donation-pages/crowd")
+    assert f'src="{page.image.url}"' in client.get("/donate/spring-push/").content.decode()
+    not_an_image = SimpleUploadedFile("x.png", b"not a picture", content_type="image/png")
+    response = staff_client.post(
+        reverse("donations:page_add"), {**page_post(committee, second_committee, slug="other"), "image": not_an_image}
+    )
+    assert response.status_code == 400 and DonationPage.objects.count() == 1
