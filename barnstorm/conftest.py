@@ -49,6 +49,10 @@ def _fresh_cache():
     """Rate-limit counters and cached aggregates must not leak from one test to the next."""
     from django.core.cache import cache
 
+    from barnstorm.donations.compliance import limits_forget
+
     cache.clear()
+    limits_forget()
     yield
     cache.clear()
+    limits_forget()

@@ -7,8 +7,9 @@ so the web, express gifts, recurring installments, staff entry, imports and the 
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
@@ -73,6 +74,9 @@ class PlannedCase:
 class Plan:
     items: list[PlannedItem]
     cases: list[PlannedCase]
+    # The donor's net total per (committee id, cycle) before this contribution: the line items'
+    # cycle-to-date aggregates start from it.
+    cycle_totals: dict[tuple[int, int], int] = field(default_factory=dict)
 
 
 def split_amount(amount_cents: int, splits: list[Split]) -> list[int]:
@@ -104,8 +108,23 @@ def cycle_of(election: str) -> int:
 STATUTORY_LIMITS_CENTS = {2016: 270000, 2018: 270000, 2020: 280000, 2022: 290000, 2024: 330000, 2026: 350000}
 
 
+_limits_seen: dict[int, tuple[float, int]] = {}  # cycle -> (read at, cents): this process's copy
+LIMIT_CACHE_SECONDS = 300
+
+
+def limits_forget() -> None:
+    """Drop this process's copy of the limits (tests; after editing the table by hand)."""
+    _limits_seen.clear()
+
+
 def limit_cents(cycle: int) -> int:
-    """The per-election individual limit for a two-year cycle (the newest known, for later cycles)."""
+    """The per-election individual limit for a two-year cycle (the newest known, for later cycles).
+
+    Each process keeps what it read for five minutes: limits change once a cycle.
+    """
+    seen = _limits_seen.get(cycle)
+    if seen is not None and time.monotonic() - seen[0] < LIMIT_CACHE_SECONDS:
+        return seen[1]
     key = f"donations:limit:{cycle}"
     value = cache.get(key)
     if value is None:
@@ -117,7 +136,8 @@ def limit_cents(cycle: int) -> int:
             value = STATUTORY_LIMITS_CENTS[max(known)]
         else:
             raise ValueError(f"no contribution limit known for the {cycle} cycle")
-        cache.set(key, value, 300)
+        cache.set(key, value, LIMIT_CACHE_SECONDS)
+    _limits_seen[cycle] = (time.monotonic(), value)
     return value
 
 
@@ -140,6 +160,8 @@ def plan_line_items(
     received_at: datetime,
     election: str = "",
     money_moved: bool,
+    committees: dict[int, Committee] | None = None,
+    new_donor: bool = False,
 ) -> Plan:
     """Designate each recipient's share to an election within the limits.
 
@@ -148,18 +170,23 @@ def plan_line_items(
     a check already banked), the excess is never refused silently: it is redesignated where the
     policy allows, and otherwise queued for refund, each with a compliance case.
     """
-    committees = Committee.objects.in_bulk([s.committee_id for s in splits])
+    wanted = {s.committee_id for s in splits}
+    if committees is None or not wanted <= committees.keys():
+        committees = Committee.objects.in_bulk(wanted)
     shares = split_amount(amount_cents, splits)
     plan = Plan(items=[], cases=[])
     designations = [election or election_for(committees[s.committee_id], received_at) for s in splits]
     totals: dict[tuple[int, str, str], int] = {}
-    if person_id is not None:
+    if person_id is not None and not new_donor:
         cycles = {cycle_of(d) for d in designations}
         totals = donor_totals(person_id=person_id, committee_ids=list(committees), cycles=cycles)
     given: dict[tuple[int, str], int] = defaultdict(int)
     cash_given: dict[tuple[int, str], int] = defaultdict(int)
     for (committee_id, election_code, item_method), net in totals.items():
         given[committee_id, election_code] += net
+        plan.cycle_totals[committee_id, cycle_of(election_code)] = (
+            plan.cycle_totals.get((committee_id, cycle_of(election_code)), 0) + net
+        )
         if item_method == Method.CASH:
             cash_given[committee_id, election_code] += net
 
@@ -229,13 +256,3 @@ def plan_line_items(
                 )
             )
     return plan
-
-
-def cycle_aggregates(*, person_id: int, committee_ids: list[int], cycle: int) -> dict[int, int]:
-    """The donor's net cycle-to-date total per committee (all elections in the cycle)."""
-    rows = (
-        LineItem.objects.filter(person_id=person_id, committee_id__in=committee_ids, cycle=cycle)
-        .values_list("committee_id")
-        .annotate(net=Sum(F("amount_cents") - F("refunded_cents")))
-    )
-    return dict(rows)

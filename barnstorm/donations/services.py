@@ -125,9 +125,12 @@ class ContributionInput:
     election: str = ""  # an explicit designation (staff entry, imports); otherwise by date
     recurring_plan_id: int | None = None
     send_receipt: bool = True
+    # The recipients' Committee rows when the caller has them already (a page's prefetch).
+    committees: dict | None = field(default=None, repr=False, compare=False)
 
     def as_payload(self) -> dict:
-        payload = dataclasses.asdict(self)
+        payload = dataclasses.asdict(dataclasses.replace(self, committees=None))
+        del payload["committees"]
         payload["received_at"] = self.received_at.isoformat() if self.received_at else None
         return payload
 
@@ -178,9 +181,6 @@ def contribution_record(*, data: ContributionInput, actor=None) -> RecordResult:
 
 
 def _record(data: ContributionInput, received_at: datetime, actor) -> RecordResult:
-    existing = Contribution.objects.filter(idempotency_key=data.idempotency_key).first()
-    if existing is not None:
-        return RecordResult(existing, created=False)
     upserted = person_upsert(
         data=data.donor.person_input(source="donation", refcode=data.refcode), actor=actor, activity_kind=None
     )
@@ -201,6 +201,8 @@ def _record(data: ContributionInput, received_at: datetime, actor) -> RecordResu
             received_at=received_at,
             election=data.election,
             money_moved=money_moved,
+            committees=data.committees,
+            new_donor=upserted.created,  # nothing given before: no totals to read
         )
     except ContributionRefused as refusal:
         # Everything here rolls back; a person who existed before is named on the compliance case.
@@ -273,18 +275,13 @@ def _record(data: ContributionInput, received_at: datetime, actor) -> RecordResu
 
 
 def _line_items_create(contribution: Contribution, plan: compliance.Plan) -> list[LineItem]:
-    committee_ids = list({item.committee.pk for item in plan.items})
     items: list[LineItem] = []
-    by_cycle: dict[int, dict[int, int]] = {}
+    aggregates = dict(plan.cycle_totals)  # read under the donor's lock, so still current
     for planned in plan.items:
         cycle = compliance.cycle_of(planned.election)
-        if cycle not in by_cycle:
-            by_cycle[cycle] = compliance.cycle_aggregates(
-                person_id=contribution.person_id, committee_ids=committee_ids, cycle=cycle
-            )
-        aggregates = by_cycle[cycle]
-        aggregates[planned.committee.pk] = aggregates.get(planned.committee.pk, 0) + planned.amount_cents
-        aggregate = aggregates[planned.committee.pk]
+        key = (planned.committee.pk, cycle)
+        aggregates[key] = aggregates.get(key, 0) + planned.amount_cents
+        aggregate = aggregates[key]
         items.append(
             LineItem(
                 contribution=contribution,
@@ -405,24 +402,26 @@ def donation_checkout(*, checkout: CardCheckout, processor: CardProcessor) -> Ch
         )
         _decline_count(ip=checkout.ip_address, fingerprint=result.fingerprint or fingerprint)
         return CheckoutOutcome(declined=result.message or _("Your card was declined."))
-    return attempt_complete(attempt=attempt, result=result)
+    return attempt_complete(attempt=attempt, result=result, committees=data.committees)
 
 
 def attempt_open(*, data: ContributionInput, processor: str, ip_address: str = "", extra: dict | None = None):
     """The attempt row for this key, written before any money moves (the same row on a retry)."""
-    attempt, _created = PaymentAttempt.objects.select_related("contribution").get_or_create(
-        idempotency_key=data.idempotency_key,
-        defaults={
-            "page_id": data.page_id,
-            "amount_cents": data.amount_cents,
-            "method": data.method,
-            "source": data.source,
-            "processor": processor,
-            "ip_address": ip_address or None,
-            "payload": {**data.as_payload(), **(extra or {})},
-        },
-    )
-    return attempt
+    try:
+        # Insert first: nearly every attempt is new, and the unique key catches the repeats.
+        with transaction.atomic():
+            return PaymentAttempt.objects.create(
+                idempotency_key=data.idempotency_key,
+                page_id=data.page_id,
+                amount_cents=data.amount_cents,
+                method=data.method,
+                source=data.source,
+                processor=processor,
+                ip_address=ip_address or None,
+                payload={**data.as_payload(), **(extra or {})},
+            )
+    except IntegrityError:
+        return PaymentAttempt.objects.select_related("contribution").get(idempotency_key=data.idempotency_key)
 
 
 def attempt_precheck(*, attempt: PaymentAttempt, data: ContributionInput) -> None:
@@ -437,6 +436,7 @@ def attempt_precheck(*, attempt: PaymentAttempt, data: ContributionInput) -> Non
             received_at=data.received_at or timezone.now(),
             election=data.election,
             money_moved=False,
+            committees=data.committees,
         )
     except ContributionRefused as refusal:
         PaymentAttempt.objects.filter(pk=attempt.pk).update(status=AttemptStatus.REFUSED, message=str(refusal.message))
@@ -461,12 +461,15 @@ def _charge_with_retries(processor: CardProcessor, checkout: CardCheckout, attem
     return None
 
 
-def attempt_complete(*, attempt: PaymentAttempt, result: ChargeResult) -> CheckoutOutcome:
+def attempt_complete(
+    *, attempt: PaymentAttempt, result: ChargeResult, committees: dict | None = None
+) -> CheckoutOutcome:
     """Record the contribution a succeeded charge paid for (from the request, a webhook or a task)."""
     payload = dict(attempt.payload)
     frequency = payload.pop("frequency", Frequency.ONE_TIME)
     save_method = payload.pop("save_method", False)
     data = ContributionInput.from_payload(payload)
+    data.committees = committees
     data.processor = attempt.processor
     data.charge_id = result.charge_id
     with transaction.atomic():
@@ -820,6 +823,11 @@ def donation_page_save(*, page: DonationPage, recipients: list[tuple[int, int]],
 
 def page_splits(page) -> list[Split]:
     return [Split(r.committee_id, r.share_bp) for r in page.recipients.all()]
+
+
+def page_committees(page) -> dict:
+    """The page's recipient committees by id, from its prefetched recipients."""
+    return {r.committee_id: r.committee for r in page.recipients.all()}
 
 
 def checkout_key(*, attempt_token: str) -> str:

@@ -106,6 +106,7 @@ def _give(request, page, form: DonationForm):
         refcode=data["refcode"],
         refcode2=data["refcode2"],
         attested=data["attest"],
+        committees=services.page_committees(page),
     )
     if data.get("pay_with") == "paypal":
         try:

@@ -283,13 +283,14 @@ def _upsert_batch(rows, actor, activity_kind, activity_data) -> list[UpsertResul
     people.update((person.pk, person) for person in new_people)
     person_ids = [t if isinstance(t, int) else new_people[t[1]].pk for t in targets]
 
-    _add_emails(rows, person_ids, now)
-    _add_phones(rows, person_ids, now)
-    _add_addresses(rows, person_ids)
+    # People created just now have no contact points yet: nothing of theirs to look up.
+    new_ids = {p.pk for p in new_people}
+    _add_emails(rows, person_ids, now, new_ids)
+    _add_phones(rows, person_ids, now, new_ids)
+    _add_addresses(rows, person_ids, new_ids)
     _add_tags(rows, person_ids)
     _add_lists(rows, person_ids)
 
-    new_ids = {p.pk for p in new_people}
     if activity_kind is None:  # the caller records its own, richer activity (a donation, an RSVP)
         return [UpsertResult(person=people[pid], created=pid in new_ids) for pid in person_ids]
     activity_record_many(
@@ -325,7 +326,7 @@ def _merge_scalars(person: Person, row: PersonInput) -> bool:
     return changed
 
 
-def _add_emails(rows, person_ids, now) -> None:
+def _add_emails(rows, person_ids, now, new_ids: set[int]) -> None:
     wanted = {row.email: (pid, row.resubscribe) for row, pid in zip(rows, person_ids, strict=True) if row.email}
     if not wanted:
         return
@@ -336,7 +337,8 @@ def _add_emails(rows, person_ids, now) -> None:
             EmailAddress, "address", wanted, ["id", "address", "person", "status"]
         )
     }
-    with_email = {pid for (pid,) in rows_where_in(EmailAddress, "person", {p for p, _ in wanted.values()}, ["person"])}
+    existing = {p for p, _ in wanted.values()} - new_ids
+    with_email = {pid for (pid,) in rows_where_in(EmailAddress, "person", existing, ["person"])} if existing else set()
     new, resubscribed = [], []
     for address, (pid, resubscribe) in wanted.items():
         if address not in known:
@@ -353,7 +355,7 @@ def _add_emails(rows, person_ids, now) -> None:
         EmailAddress.objects.filter(pk__in=resubscribed).update(status=EmailStatus.SUBSCRIBED, status_changed_at=now)
 
 
-def _add_phones(rows, person_ids, now) -> None:
+def _add_phones(rows, person_ids, now, new_ids: set[int]) -> None:
     wanted: dict[tuple[int, str], PersonInput] = {}
     for row, pid in zip(rows, person_ids, strict=True):
         if row.phone:
@@ -362,10 +364,13 @@ def _add_phones(rows, person_ids, now) -> None:
                 wanted[(pid, row.phone)] = row
     if not wanted:
         return
+    existing = {pid for pid, _ in wanted} - new_ids
     known = {
         (pid, number): (pk, sms_consent)
-        for pk, pid, number, sms_consent in rows_where_in(
-            PhoneNumber, "person", {pid for pid, _ in wanted}, ["id", "person", "number", "sms_consent"]
+        for pk, pid, number, sms_consent in (
+            rows_where_in(PhoneNumber, "person", existing, ["id", "person", "number", "sms_consent"])
+            if existing
+            else ()
         )
     }
     with_phone = {pid for pid, _ in known}
@@ -406,7 +411,7 @@ def _address_key(line1: str, zip_code: str) -> tuple[str, str]:
     return (" ".join(line1.lower().split()), zip_code[:5])
 
 
-def _add_addresses(rows, person_ids) -> None:
+def _add_addresses(rows, person_ids, new_ids: set[int]) -> None:
     wanted: dict[int, AddressInput] = {}
     for row, pid in zip(rows, person_ids, strict=True):
         if row.address is not None:
@@ -414,7 +419,8 @@ def _add_addresses(rows, person_ids) -> None:
     if not wanted:
         return
     known: dict[int, list[PostalAddress]] = {}
-    for address in PostalAddress.objects.filter(person_id__in=wanted):
+    existing = wanted.keys() - new_ids
+    for address in PostalAddress.objects.filter(person_id__in=existing) if existing else ():
         known.setdefault(address.person_id, []).append(address)
     new, demote, fill = [], [], []
     for pid, given in wanted.items():
