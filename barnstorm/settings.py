@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "js_lib_htmx",
+    "js_lib_leaflet",
     "barnstorm.lib",
     "barnstorm.accounts",
     "barnstorm.people",
@@ -125,6 +126,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic work, run by the one worker started with `barnstorm worker --beat`.
 CELERY_BEAT_SCHEDULE = {
     "recurring-charge-due": {"task": "barnstorm.donations.tasks.recurring_charge_due", "schedule": 600.0},
+    "event-reminders-due": {"task": "barnstorm.events.tasks.event_reminders_send_due", "schedule": 300.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -178,6 +180,18 @@ CARD_TESTING_MAX_DECLINES = envint("CARD_TESTING_MAX_DECLINES", 5)
 CARD_TESTING_WINDOW_SECONDS = envint("CARD_TESTING_WINDOW_SECONDS", 600)
 # Recurring gifts: days after a failed installment to try again; after the last, the plan stops.
 RECURRING_RETRY_DAYS = [int(d) for d in envlist("RECURRING_RETRY_DAYS", ["1", "3", "7"])]
+
+# SMS: the embedded sandbox (texts kept in a table) unless TWILIO_ACCOUNT_SID is set.
+TWILIO_ACCOUNT_SID = envstr("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = envstr("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = envstr("TWILIO_FROM_NUMBER")
+TWILIO_MESSAGING_SERVICE_SID = envstr("TWILIO_MESSAGING_SERVICE_SID")
+TWILIO_STATUS_CALLBACK_URL = envstr("TWILIO_STATUS_CALLBACK_URL")
+TWILIO_API_BASE = envstr("TWILIO_API_BASE", "https://api.twilio.com")
+SMS_SANDBOX_FROM_NUMBER = envstr("SMS_SANDBOX_FROM_NUMBER", "+15155550100")
+
+# Map background tiles for event maps; blank means no tiles (the list and markers still work).
+MAP_TILE_URL = envstr("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 
 # Only `barnstorm bench donate` sets this: it mounts the bare baseline endpoint under /bench/.
 BENCH_ENDPOINTS = envbool("BENCH_ENDPOINTS", False)

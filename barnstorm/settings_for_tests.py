@@ -10,6 +10,7 @@ from barnstorm.settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SIGNUP_RATE_LIMIT = 1000
+MAP_TILE_URL = ""  # tests never fetch map tiles
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not shared-cache memory, so that threads in race tests take real locks.

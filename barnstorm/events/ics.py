@@ -44,7 +44,7 @@ def _when(moment: datetime) -> str:
 
 def _location(event: Event, *, full_address: bool) -> str:
     if event.is_virtual:
-        return event.virtual_url
+        return event.virtual_url if full_address else ""  # the join link only for people who RSVPed
     street = event.street if (full_address or not event.is_private_home) else ""
     return ", ".join(
         part for part in (event.venue, street, event.city, f"{event.state} {event.zip_code}".strip()) if part

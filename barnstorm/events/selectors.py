@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from barnstorm.events import geo
-from barnstorm.events.models import Event, EventStatus, Rsvp, RsvpStatus
+from barnstorm.events.models import Event, EventStatus, Rsvp, RsvpStatus, Shift
 from barnstorm.people.normalize import zip_info
 
 
@@ -87,3 +87,17 @@ def seats_left(event: Event) -> int | None:
 
 def events_hosted_by(person_id: int) -> QuerySet[Event]:
     return Event.objects.filter(Q(host_id=person_id)).order_by("-starts_at")
+
+
+def shifts_with_seats_left(event: Event) -> list[Shift]:
+    """The event's shifts, each with `seats_left` (None: no limit), in one query."""
+    going = Q(rsvps__status=RsvpStatus.GOING)
+    shifts = list(
+        Shift.objects.filter(event=event).annotate(
+            going=Count("rsvps", filter=going), going_guests=Sum("rsvps__guests", filter=going)
+        )
+    )
+    for shift in shifts:
+        taken = shift.going + (shift.going_guests or 0)
+        shift.seats_left = None if shift.capacity is None else max(0, shift.capacity - taken)
+    return shifts

@@ -176,7 +176,7 @@ def rsvp_create(
     ignore_capacity: bool = False,
 ) -> RsvpResult:
     """RSVP (or change an RSVP): going while seats are left, on the waitlist when full."""
-    if event.status != EventStatus.PUBLISHED:
+    if event.status != EventStatus.PUBLISHED or (event.ends_at <= timezone.now() and not ignore_capacity):
         raise ValidationError(_("This event is not taking RSVPs."))
     if guests < 0 or guests > 20:
         raise ValidationError({"guests": [_("Bring between 0 and 20 guests.")]})
@@ -225,6 +225,49 @@ def _fits(event: Event, rsvp: Rsvp) -> bool:
     return True
 
 
+def rsvp_change(*, rsvp: Rsvp, guests: int, shift_id: int | None, actor=None) -> Rsvp:
+    """Change guests or shift. Someone going keeps their seat: a change that doesn't fit is refused."""
+    if guests < 0 or guests > 20:
+        raise ValidationError({"guests": [_("Bring between 0 and 20 guests.")]})
+    with transaction.atomic():
+        event = Event.objects.select_for_update().get(pk=rsvp.event_id)
+        if event.status != EventStatus.PUBLISHED or event.ends_at <= timezone.now():
+            raise ValidationError(_("This event is not taking RSVPs."))
+        if shift_id is not None and not Shift.objects.filter(pk=shift_id, event=event).exists():
+            raise ValidationError({"shift": [_("Choose one of this event's shifts.")]})
+        rsvp = Rsvp.objects.get(pk=rsvp.pk)
+        if rsvp.status == RsvpStatus.CANCELLED:
+            raise ValidationError(_("This RSVP was cancelled; RSVP again on the event page."))
+        rsvp.guests, rsvp.shift_id = guests, shift_id
+        if not _fits(event, rsvp):
+            if rsvp.status == RsvpStatus.GOING:
+                raise ValidationError(_("There isn't room for that change; your place is kept as it was."))
+        elif rsvp.status == RsvpStatus.WAITLISTED:
+            rsvp.status = RsvpStatus.GOING
+        rsvp.save(update_fields=["guests", "shift", "status"])
+        activity_record(
+            person_id=rsvp.person_id,
+            kind="rsvp",
+            data={"event_id": event.pk, "status": rsvp.status, "guests": guests, "changed": True},
+            actor=actor,
+        )
+    return rsvp
+
+
+def waitlist_promote(*, event: Event) -> list[Rsvp]:
+    """Move waiting people to going, in the order they came, while they fit.
+
+    Call with the event's row locked (select_for_update), as every change of seats is.
+    """
+    promoted = []
+    for waiting in Rsvp.objects.filter(event=event, status=RsvpStatus.WAITLISTED).order_by("created_at", "id"):
+        if _fits(event, waiting):
+            Rsvp.objects.filter(pk=waiting.pk).update(status=RsvpStatus.GOING)
+            waiting.status = RsvpStatus.GOING
+            promoted.append(waiting)
+    return promoted
+
+
 def rsvp_cancel(*, rsvp: Rsvp, actor=None) -> list[Rsvp]:
     """Cancel an RSVP and promote from the waitlist, in order, while the freed seats fit them."""
     promoted: list[Rsvp] = []
@@ -238,11 +281,7 @@ def rsvp_cancel(*, rsvp: Rsvp, actor=None) -> list[Rsvp]:
         if not updated:
             return promoted
         activity_record(person_id=rsvp.person_id, kind="rsvp_cancelled", data={"event_id": event.pk}, actor=actor)
-        for waiting in Rsvp.objects.filter(event=event, status=RsvpStatus.WAITLISTED).order_by("created_at", "id"):
-            if _fits(event, waiting):
-                Rsvp.objects.filter(pk=waiting.pk).update(status=RsvpStatus.GOING)
-                waiting.status = RsvpStatus.GOING
-                promoted.append(waiting)
+        promoted = waitlist_promote(event=event)
         if promoted:
             from barnstorm.events.tasks import rsvp_promoted_send
 
@@ -261,16 +300,22 @@ class CheckIn:
 def rsvp_check_in(*, rsvp_id: int, actor=None) -> CheckIn:
     """Check a person in once: a conditional update, so racing phones can't do it twice."""
     now = timezone.now()
-    newly = bool(
-        Rsvp.objects.filter(pk=rsvp_id, checked_in_at__isnull=True)
-        .exclude(status=RsvpStatus.CANCELLED)
-        .update(checked_in_at=now, checked_in_by=actor if getattr(actor, "is_authenticated", False) else None)
-    )
-    rsvp = Rsvp.objects.select_related("person", "event").get(pk=rsvp_id)
-    if newly:
-        activity_record(
-            person_id=rsvp.person_id, kind="attended", data={"event_id": rsvp.event_id}, actor=actor, occurred_at=now
+    # One transaction: the check-in and its "attended" activity exist together or not at all.
+    with transaction.atomic():
+        newly = bool(
+            Rsvp.objects.filter(pk=rsvp_id, checked_in_at__isnull=True)
+            .exclude(status=RsvpStatus.CANCELLED)
+            .update(checked_in_at=now, checked_in_by=actor if getattr(actor, "is_authenticated", False) else None)
         )
+        rsvp = Rsvp.objects.select_related("person", "event").get(pk=rsvp_id)
+        if newly:
+            activity_record(
+                person_id=rsvp.person_id,
+                kind="attended",
+                data={"event_id": rsvp.event_id},
+                actor=actor,
+                occurred_at=now,
+            )
     return CheckIn(rsvp=rsvp, newly=newly)
 
 

@@ -168,3 +168,31 @@ def test_a_private_homes_street_stays_out_of_the_public_calendar(make_event):
     event = make_event(is_private_home=True)
     assert "12 Elm St" not in ics.calendar([event])
     assert "12 Elm St" in ics.calendar([event], full_address=True)
+
+
+def test_a_change_that_does_not_fit_is_refused_and_the_seat_is_kept(make_event, attendee):
+    from barnstorm.events.services import rsvp_change
+
+    event = make_event(capacity=3)
+    mine = rsvp_create(event=event, data=attendee(1)).rsvp
+    rsvp_create(event=event, data=attendee(2))
+    with pytest.raises(ValidationError):
+        rsvp_change(rsvp=mine, guests=2, shift_id=None)
+    mine.refresh_from_db()
+    assert (mine.status, mine.guests) == (RsvpStatus.GOING, 0)
+    assert rsvp_change(rsvp=mine, guests=1, shift_id=None).guests == 1
+
+
+def test_an_event_that_has_ended_takes_no_rsvps(make_event, attendee):
+    past = make_event(
+        starts_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC),
+        ends_at=datetime.datetime(2020, 1, 1, 2, tzinfo=datetime.UTC),
+    )
+    with pytest.raises(ValidationError):
+        rsvp_create(event=past, data=attendee(1))
+
+
+def test_a_virtual_events_join_link_stays_out_of_the_public_calendar(make_event):
+    event = make_event(zip_code="", is_virtual=True, virtual_url="https://meet.example/secret")
+    assert "meet.example/secret" not in ics.calendar([event])
+    assert "meet.example/secret" in ics.calendar([event], full_address=True)
