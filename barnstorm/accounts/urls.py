@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from barnstorm.accounts import views
+from barnstorm.accounts import views, views_magic
 
 app_name = "accounts"
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("home/", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sign-in/", views_magic.magic_start, name="magic_start"),
+    path("sign-in/sent/", views_magic.magic_sent, name="magic_sent"),
+    path("sign-in/<str:token>/", views_magic.magic_open, name="magic_open"),
 ]

@@ -15,6 +15,8 @@ def root(request):
         return redirect("accounts:home")
     if is_group_leader(request.user):
         return redirect("people:groups")
+    if request.user.is_authenticated:
+        return redirect("events:mine")  # a signed-in supporter: the events they host and attend
     return redirect("people:signup")
 
 

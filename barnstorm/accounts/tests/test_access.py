@@ -60,3 +60,12 @@ def test_django_admin_is_for_superusers_only(client, organizer):
     admin = User.objects.create_superuser("root", "root@campaign.test", "pw-root-123456")
     client.force_login(admin)
     assert client.get("/django-admin/people/person/").status_code == 200
+
+
+def test_a_signed_in_supporter_lands_on_their_events(client, outsider):
+    client.force_login(outsider)
+    assert client.get("/")["Location"] == reverse("events:mine")
+
+
+def test_the_login_page_offers_a_sign_in_link_by_email(client):
+    assert reverse("accounts:magic_start") in client.get(reverse("accounts:login")).content.decode()
