@@ -12,6 +12,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Apps may keep a feature's tasks in a module of its own (tasks_<feature>.py).
 app.autodiscover_tasks(related_name="tasks_actblue")
+app.autodiscover_tasks(related_name="tasks_host")
 
 
 @app.on_after_configure.connect

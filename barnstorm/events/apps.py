@@ -15,3 +15,4 @@ class EventsConfig(AppConfig):
         kinds.register("attended", _("Attended an event"))
         kinds.register("event_proposed", _("Proposed an event to host"))
         kinds.register("hosted_event", _("Hosts an event"))
+        kinds.register("event_message", _("Got a message from an event's host"))
