@@ -24,6 +24,8 @@ BENCHMARKS = {
     "import": "bench.import_people",
     "donate": "bench.donate",
     "fec": "bench.fec",
+    "events": "bench.events",
+    "checkin": "bench.checkin",
 }
 
 

@@ -1,4 +1,4 @@
-"""Background work for events: confirmations, waitlist promotions, cancellations. Tasks take ids."""
+"""Background work for events: confirmations, waitlist promotions, cancellations, reminders. Tasks take ids."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from barnstorm.events import ics, links
+from barnstorm.events import ics, links, reminders
 from barnstorm.events.models import Event, Rsvp, RsvpStatus
 
 
@@ -75,3 +75,39 @@ def event_cancelled_notify(event_id: int) -> int:
     ):
         sent += _send(rsvp, "cancelled")
     return sent
+
+
+# Reminders and follow-ups (the rules are in events.reminders) ---------------------------------
+
+REMINDER_BATCH = 200
+
+
+@shared_task
+def event_reminders_send_due() -> int:
+    """Periodic (CELERY_BEAT_SCHEDULE): queue every reminder and follow-up that is due, in batches.
+
+    Queuing one batch twice (a slow worker, a second run) is harmless: each attendee is claimed
+    before anything is sent to them.
+    """
+    now = timezone.now()
+    queued = 0
+    for kind in reminders.KINDS:
+        ids = list(reminders.rsvps_due(kind=kind, now=now).order_by("pk").values_list("pk", flat=True))
+        for start in range(0, len(ids), REMINDER_BATCH):
+            event_reminder_batch_send.delay(kind, ids[start : start + REMINDER_BATCH])
+        queued += len(ids)
+    for event_id in reminders.host_followups_due(now=now):
+        event_host_followup_send.delay(event_id)
+        queued += 1
+    return queued
+
+
+@shared_task
+def event_reminder_batch_send(kind: str, rsvp_ids: list[int]) -> int:
+    return reminders.reminder_batch_send(kind=kind, rsvp_ids=rsvp_ids)[kind]
+
+
+@shared_task
+def event_host_followup_send(event_id: int) -> bool:
+    # A failure releases the claim; the next periodic run queues it again.
+    return reminders.host_followup_send(event_id=event_id).claimed

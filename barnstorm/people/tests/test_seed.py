@@ -17,6 +17,7 @@ from barnstorm.donations.models import (
     Refund,
     SavedPaymentMethod,
 )
+from barnstorm.events.models import Event
 from barnstorm.people.models import (
     EmailAddress,
     EmailStatus,
@@ -93,8 +94,8 @@ def test_history_is_spread_over_the_past_year():
 def test_the_same_seed_gives_the_same_people():
     seed("--people", "30", "--seed", "7")
     first = list(Person.objects.order_by("id").values_list("given_name", "family_name", "emails__address"))
-    for model in (Refund, ComplianceCase, PaymentAttempt, Contribution, RecurringPlan, SavedPaymentMethod):
-        model.objects.all().delete()  # the demo's gifts protect their donors
+    for model in (Refund, ComplianceCase, PaymentAttempt, Contribution, RecurringPlan, SavedPaymentMethod, Event):
+        model.objects.all().delete()  # the demo's gifts and events protect their donors and hosts
     Person.objects.all().delete()
 
     seed("--people", "30", "--seed", "7")

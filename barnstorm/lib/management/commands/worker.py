@@ -17,7 +17,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--beat",
             action="store_true",
-            help="Also run the periodic schedule (recurring charges). Start exactly one worker with it.",
+            help=(
+                "Also run the periodic schedule (recurring charges, event reminders); "
+                "start exactly one worker with it."
+            ),
         )
 
     def handle(self, *args, concurrency, loglevel, queues, beat, **options):
