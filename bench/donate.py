@@ -216,8 +216,7 @@ def _csrf(url: str) -> tuple[str, str]:
 
 def _wrk(base: str, path: str, body: str, cookie: str, run_id: str, duration: int, connections: int) -> dict:
     headers = (
-        "{['Content-Type']='application/x-www-form-urlencoded', "
-        f"['Cookie']='{settings.CSRF_COOKIE_NAME}={cookie}'}}"
+        f"{{['Content-Type']='application/x-www-form-urlencoded', ['Cookie']='{settings.CSRF_COOKIE_NAME}={cookie}'}}"
     )
     script = f"RUN = '{run_id}'\nPATH = '{path}'\nHEADERS = {headers}\nBODY = [[{body}]]\n{LUA}"
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:

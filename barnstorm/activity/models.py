@@ -9,9 +9,7 @@ class Activity(models.Model):
     """One thing a person did. Append-only: written by services, never edited."""
 
     # Indexed by activity_person_time below, which also answers lookups by person alone.
-    person = models.ForeignKey(
-        "people.Person", on_delete=models.CASCADE, related_name="activities", db_index=False
-    )
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="activities", db_index=False)
     kind = models.CharField(max_length=40)
     occurred_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(

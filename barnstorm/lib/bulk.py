@@ -238,8 +238,6 @@ def bulk_update_objects(objects: list[models.Model], fields: list[str], using: s
     concrete = [model._meta.get_field(name) for name in fields]
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in concrete)
     sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s"
-    params = [
-        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in concrete] + [obj.pk] for obj in objects
-    ]
+    params = [[f.get_db_prep_save(getattr(obj, f.attname), connection) for f in concrete] + [obj.pk] for obj in objects]
     with connection.cursor() as cursor, connection.wrap_database_errors:
         cursor.executemany(sql, params)

@@ -13,9 +13,7 @@ def groups_visible_to(user) -> QuerySet[LocalGroup]:
         return LocalGroup.objects.all()
     if user.person_id is None:
         return LocalGroup.objects.none()
-    return LocalGroup.objects.filter(
-        groupmembership__person_id=user.person_id, groupmembership__role=GroupRole.LEADER
-    )
+    return LocalGroup.objects.filter(groupmembership__person_id=user.person_id, groupmembership__role=GroupRole.LEADER)
 
 
 def is_group_leader(user) -> bool:

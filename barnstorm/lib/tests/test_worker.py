@@ -18,13 +18,18 @@ def test_a_worker_process_runs_a_queued_task(tmp_path):
     barnstorm = [sys.executable, "-m", "barnstorm.manage"]
     worker = subprocess.Popen(
         [*barnstorm, "worker", "--concurrency", "1", "--loglevel", "WARNING"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     out = tmp_path / "pong.txt"
     try:
         subprocess.run(
             [*barnstorm, "shell", "-c", f"from barnstorm.lib.tasks import ping; ping.delay({str(out)!r})"],
-            env=env, check=True, capture_output=True, timeout=60,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=60,
         )
         deadline = time.monotonic() + 60
         while not out.exists() and time.monotonic() < deadline:

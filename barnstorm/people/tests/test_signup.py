@@ -29,9 +29,7 @@ def test_sms_consent_needs_the_box_ticked(client):
 
 
 def test_bad_input_gets_clear_errors_and_stores_nothing(client):
-    response = client.post(
-        reverse("people:signup"), {**GOOD, "email": "ann@", "zip_code": "123", "phone": "12"}
-    )
+    response = client.post(reverse("people:signup"), {**GOOD, "email": "ann@", "zip_code": "123", "phone": "12"})
     assert response.status_code == 400
     errors = response.context["form"].errors
     assert "valid email" in errors["email"][0]

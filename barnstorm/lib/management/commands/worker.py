@@ -18,8 +18,7 @@ class Command(BaseCommand):
             "--beat",
             action="store_true",
             help=(
-                "Also run the periodic schedule (recurring charges, event reminders); "
-                "start exactly one worker with it."
+                "Also run the periodic schedule (recurring charges, event reminders); start exactly one worker with it."
             ),
         )
 
