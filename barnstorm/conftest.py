@@ -50,9 +50,12 @@ def _fresh_cache():
     from django.core.cache import cache
 
     from barnstorm.donations.compliance import limits_forget
+    from barnstorm.donations.selectors import donor_pages_forget
 
     cache.clear()
     limits_forget()
+    donor_pages_forget()
     yield
     cache.clear()
     limits_forget()
+    donor_pages_forget()

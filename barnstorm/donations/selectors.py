@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.db.models import Prefetch
 
 from barnstorm.donations import links
 from barnstorm.donations.models import Contribution, DonationPage, LineItem, PageRecipient, PlanStatus
 
+# Donation pages are read on every gift and edited rarely: each process keeps what it read for a
+# few seconds (a primary-night spike then reads each page once per process every few seconds).
+PAGE_CACHE_SECONDS = 10
+_pages_seen: dict[str, tuple[float, DonationPage | None]] = {}
+
 
 def page_for_donor(*, slug: str) -> DonationPage | None:
-    return (
+    """An active page with its recipients and their committees; edits show within PAGE_CACHE_SECONDS."""
+    seen = _pages_seen.get(slug)
+    if seen is not None and time.monotonic() - seen[0] < PAGE_CACHE_SECONDS:
+        return seen[1]
+    page = (
         DonationPage.objects.filter(slug=slug, is_active=True)
         .prefetch_related(Prefetch("recipients", queryset=PageRecipient.objects.select_related("committee")))
         .first()
     )
+    _pages_seen[slug] = (time.monotonic(), page)
+    return page
+
+
+def donor_pages_forget() -> None:
+    """Drop this process's copies of donation pages (after an edit here; in tests)."""
+    _pages_seen.clear()
 
 
 def contribution_for_receipt(*, contribution_id: int) -> Contribution:

@@ -811,6 +811,8 @@ def donation_page_save(*, page: DonationPage, recipients: list[tuple[int, int]],
     """Save a page and its recipients (committee id, basis points) together."""
     if sum(share for _committee, share in recipients) != 10000:
         raise ValueError("recipient shares must add up to 10000 basis points")
+    from barnstorm.donations.selectors import donor_pages_forget
+
     with transaction.atomic():
         page.save()
         page.recipients.all().delete()
@@ -818,6 +820,7 @@ def donation_page_save(*, page: DonationPage, recipients: list[tuple[int, int]],
             PageRecipient(page=page, committee_id=committee, share_bp=share, position=n)
             for n, (committee, share) in enumerate(recipients)
         )
+    donor_pages_forget()  # this process shows the edit at once; others within seconds
     return page
 
 
