@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "barnstorm.activity",
     "barnstorm.donations",
     "barnstorm.events",
+    "barnstorm.segments",
 ]
 
 MIDDLEWARE = [

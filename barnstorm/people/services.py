@@ -661,7 +661,12 @@ def person_merge(*, survivor: Person, other: Person, actor=None) -> MergeRecord:
         model, fk = relation.related_model, relation.field
         if relation.one_to_one:
             if model.objects.filter(**{fk.name: survivor}).exists():
-                model.objects.filter(**{fk.name: other}).update(**{fk.name: None})
+                # The survivor has one already: the other's is let go (or, if it can't be
+                # detached — a row keyed by the person, like a derived score — dropped).
+                if fk.null:
+                    model.objects.filter(**{fk.name: other}).update(**{fk.name: None})
+                else:
+                    model.objects.filter(**{fk.name: other}).delete()
             else:
                 model.objects.filter(**{fk.name: other}).update(**{fk.name: survivor})
             continue

@@ -52,3 +52,24 @@ def test_a_person_cannot_be_merged_into_themselves(make_person):
     person = make_person()
     with pytest.raises(ValidationError):
         person_merge(survivor=person, other=person)
+
+
+def test_a_merge_keeps_the_survivors_row_keyed_by_person_and_drops_the_others(make_person):
+    from barnstorm.people.services import person_merge
+    from barnstorm.segments.models import Engagement
+
+    survivor, other = make_person(email="keep@example.com"), make_person(email="dup@example.com")
+    Engagement.objects.create(person=survivor, level=1, score=2.0)
+    Engagement.objects.create(person=other, level=3, score=9.0)
+    person_merge(survivor=survivor, other=other)
+    assert list(Engagement.objects.values_list("person_id", "level")) == [(survivor.pk, 1)]
+
+
+def test_a_merge_moves_a_row_keyed_by_person_when_the_survivor_has_none(make_person):
+    from barnstorm.people.services import person_merge
+    from barnstorm.segments.models import Engagement
+
+    survivor, other = make_person(email="keep@example.com"), make_person(email="dup@example.com")
+    Engagement.objects.create(person=other, level=2, score=5.0)
+    person_merge(survivor=survivor, other=other)
+    assert list(Engagement.objects.values_list("person_id", "level")) == [(survivor.pk, 2)]
