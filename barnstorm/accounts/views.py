@@ -1,12 +1,10 @@
-from django.db.models import Count
+from django.apps import apps
+from django.conf import settings
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
 from barnstorm.accounts.permissions import organizer_required
-from barnstorm.activity import kinds
-from barnstorm.activity.models import Activity
-from barnstorm.people.models import LocalGroup, PeopleList, Person, Tag
 from barnstorm.people.permissions import is_group_leader
+from barnstorm.segments import dashboard
 
 
 def root(request):
@@ -22,19 +20,15 @@ def root(request):
 
 @organizer_required
 def home(request):
-    """The organizer's home: the shell every area hangs off. Later issues add their panels."""
-    week_ago = timezone.now() - timezone.timedelta(days=7)
-    recent = Activity.objects.filter(occurred_at__gte=week_ago)
+    """The organizer's dashboard: cached figures (refreshed by a task), drawn as charts."""
+    recent, base = dashboard.dashboard_cached()
     context = {
-        "people_count": Person.objects.count(),
-        "new_this_week": Person.objects.filter(created_at__gte=week_ago).count(),
-        "group_count": LocalGroup.objects.count(),
-        "tag_count": Tag.objects.count(),
-        "list_count": PeopleList.objects.count(),
-        "activity_by_kind": [
-            (kinds.label(row["kind"]), row["n"])
-            for row in recent.values("kind").annotate(n=Count("id")).order_by("-n")[:8]
-        ],
-        "latest": Activity.objects.select_related("person")[:15],
+        "recent": recent,
+        "base": base,
+        "people_count": base.people if base else None,
+        "charts": dashboard.dashboard_charts(recent, base),
+        "markers": dashboard.map_markers(base),
+        "leaflet": apps.is_installed("js_lib_leaflet"),
+        "tile_url": settings.MAP_TILE_URL,
     }
     return render(request, "accounts/home.html", context)

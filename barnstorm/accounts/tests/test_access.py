@@ -28,7 +28,7 @@ def test_an_organizer_sees_the_dashboard_with_counts(staff_client, make_person):
     response = staff_client.get(reverse("accounts:home"))
     assert response.status_code == 200
     assert response.context["people_count"] == 2
-    assert ("Signed up", 2) in response.context["activity_by_kind"]
+    assert response.context["recent"].signups == 2
 
 
 def test_an_admin_role_is_staff(client):
