@@ -39,6 +39,7 @@ bench: install
 	$(BENCH_ENV) $(BIN)/barnstorm bench search --scale $(BENCH_SCALE)
 	$(BENCH_ENV) $(BIN)/barnstorm bench fec --scale $(BENCH_SCALE)
 	$(BENCH_ENV) $(BIN)/barnstorm bench events --scale $(BENCH_SCALE)
+	$(BENCH_ENV) $(BIN)/barnstorm bench segments --scale $(BENCH_SCALE)
 
 lint: install
 	$(BIN)/ruff check .

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("barnstorm.people.urls")),
     path("", include("barnstorm.donations.urls")),
     path("", include("barnstorm.events.urls")),
+    path("", include("barnstorm.segments.urls")),
     path("django-admin/", admin.site.urls),
 ]
 

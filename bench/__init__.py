@@ -26,6 +26,7 @@ BENCHMARKS = {
     "fec": "bench.fec",
     "events": "bench.events",
     "checkin": "bench.checkin",
+    "segments": "bench.segments",
 }
 
 
