@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from barnstorm.activity import kinds
 from barnstorm.activity.models import Activity
@@ -50,8 +50,12 @@ MAX_MILES = 500
 
 
 def person_in(queryset, person_field: str = "person_id") -> Q:
-    """People with at least one row in `queryset`: `id IN (SELECT person_id …)`."""
-    return Q(pk__in=queryset.order_by().values(person_field))
+    """People with at least one row in `queryset`: `EXISTS (SELECT … WHERE person_id = person.id)`.
+
+    EXISTS rather than IN: under `not` it becomes an anti-join, which PostgreSQL plans well
+    (NOT IN over a subquery must allow for NULLs and stays a per-row filter).
+    """
+    return Q(Exists(queryset.order_by().filter(**{person_field: OuterRef("pk")})))
 
 
 def person_in_at_least(queryset, times: int, person_field: str = "person_id") -> Q:
