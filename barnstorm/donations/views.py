@@ -157,8 +157,12 @@ def thanks(request, slug):
     if contribution_id:
         contribution = Contribution.objects.select_related("recurring_plan").filter(pk=contribution_id).first()
     share_url = settings.SITE_URL + reverse("donations:donate", args=[page.slug]) + "?refcode=share"
+    ask = None
     if contribution is not None:
         share_url += f"_{contribution.person_id}"
+        from barnstorm.segments.measures import next_step_for
+
+        ask = next_step_for(contribution.person)
     return render(
         request,
         "donations/thanks.html",
@@ -166,6 +170,7 @@ def thanks(request, slug):
             "page": page,
             "contribution": contribution,
             "share_url": share_url,
+            "ask": ask,
             "signup_url": reverse("people:signup") + "?source=donation",
         },
     )

@@ -88,7 +88,12 @@ def signup_thanks(request):
     if person_id:
         person = Person.objects.filter(pk=person_id).first()
     share_url = settings.SITE_URL + reverse("people:signup") + "?refcode=share"
-    return render(request, "people/signup_thanks.html", {"person": person, "share_url": share_url})
+    ask = None
+    if person is not None:
+        from barnstorm.segments.measures import next_step_for  # the ladder's next step for them
+
+        ask = next_step_for(person)
+    return render(request, "people/signup_thanks.html", {"person": person, "share_url": share_url, "ask": ask})
 
 
 # Staff: people -------------------------------------------------------------------------------

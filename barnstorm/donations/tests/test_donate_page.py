@@ -73,7 +73,9 @@ def test_a_donor_gives_27_dollars_and_gets_thanked_and_a_receipt(client, page, d
     assert (contribution.amount_cents, contribution.refcode, contribution.refcode2) == (2700, "email_0130", "footer")
     assert contribution.state == "IA" and contribution.attested
     thanks = client.get(response.url).content.decode()
-    assert "Thank you, Dana!" in thanks and "$27" in thanks and "Volunteer near you" in thanks
+    assert "Thank you, Dana!" in thanks and "$27" in thanks
+    # A first-time donor with no event nearby is asked to host one (the ladder's next step).
+    assert "Host an event of your own" in thanks and reverse("events:host") in thanks
     assert [m.to for m in mail.outbox] == [["dana@example.com"]]
 
 
@@ -174,3 +176,33 @@ def test_the_thank_you_page_names_the_donor_only_from_a_genuine_link(client, pag
     assert "dana@example.com" in client.get(response.url).content.decode()
     forged = client.get("/donate/chip-in/thanks/?r=1").content.decode()
     assert "dana@example.com" not in forged and "Thank you!" in forged
+
+
+def test_a_donor_is_asked_to_the_nearest_event_on_the_thank_you_page(client, page, make_person):
+    import datetime
+
+    from django.utils import timezone
+
+    from barnstorm.events.services import EventInput, event_create
+
+    host = make_person(email="host@example.com")
+    start = timezone.now() + datetime.timedelta(days=3)
+    event = event_create(
+        data=EventInput(
+            title="Ames canvass kickoff",
+            kind="canvass",
+            starts_at=start,
+            ends_at=start + datetime.timedelta(hours=2),
+            zip_code="50010",
+            street="5 Main St",
+        ),
+        host=host,
+        actor=None,
+    )
+    assert event.status == "pending"
+    from barnstorm.events.services import event_approve
+
+    event_approve(event=event, actor=None)
+    response = client.post("/donate/chip-in/", form_data(client, "/donate/chip-in/"))
+    thanks = client.get(response.url).content.decode()
+    assert "Ames canvass kickoff" in thanks and reverse("events:detail", args=[event.pk]) in thanks

@@ -61,3 +61,16 @@ def test_the_form_can_be_embedded_in_other_sites(client):
     assert "X-Frame-Options" not in response
     assert 'class="topbar"' not in response.content.decode()
     assert client.get(reverse("accounts:home"))["X-Frame-Options"] == "DENY"
+
+
+def test_the_thank_you_page_asks_for_the_next_step(client, db):
+    from barnstorm.donations.models import DonationPage
+
+    DonationPage.objects.create(slug="first-gift", title="First gift")
+    client.post(
+        reverse("people:signup"),
+        {"given_name": "Ada", "family_name": "Lovelace", "email": "ada@example.com", "zip_code": "50309"},
+    )
+    html = client.get(reverse("people:signup_thanks")).content.decode()
+    # No event nearby yet: a new supporter is asked for a first gift, and shown where events are.
+    assert "Chip in to the campaign" in html and "/donate/first-gift/" in html and reverse("events:search") in html
