@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
@@ -49,10 +49,10 @@ def not_an_atm_index(*, now: datetime | None = None, window: timedelta = WINDOW)
     since = now - window
     recent = Activity.objects.filter(occurred_at__gte=since, occurred_at__lte=now).order_by()
     donors = recent.filter(kind__in=ladder.donation_kinds()).values("person_id").distinct()
-    actors = recent.filter(kind__in=ladder.kinds_at_or_above(Level.VOLUNTEER)).values("person_id")
-    counts = Person.objects.filter(pk__in=donors).aggregate(
-        donors=Count("pk"), engaged=Count("pk", filter=Q(pk__in=actors))
-    )
+    # Per donor, one probe of the (person, time) index: an IN over every volunteer action would be
+    # a subplan too big to hash at millions of rows, re-scanned for each donor.
+    acted = Exists(recent.filter(person_id=OuterRef("pk"), kind__in=ladder.kinds_at_or_above(Level.VOLUNTEER)))
+    counts = Person.objects.filter(pk__in=donors).aggregate(donors=Count("pk"), engaged=Count("pk", filter=Q(acted)))
     return AtmIndex(donors=counts["donors"], engaged_donors=counts["engaged"])
 
 
