@@ -19,3 +19,4 @@ class PeopleConfig(AppConfig):
         kinds.register("sms_opt_out", _("Opted out of texts"))
         kinds.register("do_not_call", _("Asked not to be called"))
         kinds.register("merged", _("Merged with a duplicate"))
+        kinds.register("recruited", _("Brought in a new supporter"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -285,6 +286,7 @@ def _upsert_batch(rows, actor, activity_kind, activity_data) -> list[UpsertResul
 
     # People created just now have no contact points yet: nothing of theirs to look up.
     new_ids = {p.pk for p in new_people}
+    _credit_recruiters(rows, person_ids, new_ids, now)
     _add_emails(rows, person_ids, now, new_ids)
     _add_phones(rows, person_ids, now, new_ids)
     _add_addresses(rows, person_ids, new_ids)
@@ -324,6 +326,29 @@ def _merge_scalars(person: Person, row: PersonInput) -> bool:
     if changed:
         person.modified_at = timezone.now()
     return changed
+
+
+RECRUITED_BY = re.compile(r"share_(\d{1,18})")
+
+
+def _credit_recruiters(rows, person_ids, new_ids: set[int], now) -> None:
+    """A new person who came through someone's share link ("share_<their id>") was recruited by them."""
+    credits = []
+    for row, pid in zip(rows, person_ids, strict=True):
+        match = RECRUITED_BY.fullmatch(row.referral_code or "")
+        if pid in new_ids and match and int(match.group(1)) != pid:
+            credits.append((int(match.group(1)), pid))
+    if not credits:
+        return
+    known = set(Person.objects.filter(pk__in={r for r, _ in credits}).values_list("pk", flat=True))
+    credits = [(r, pid) for r, pid in credits if r in known]
+    if credits:
+        activity_record_many(
+            kind="recruited",
+            person_ids=[r for r, _ in credits],
+            data=[{"recruit_id": pid} for _, pid in credits],
+            occurred_at=now,
+        )
 
 
 def _add_emails(rows, person_ids, now, new_ids: set[int]) -> None:

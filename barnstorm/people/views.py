@@ -90,6 +90,7 @@ def signup_thanks(request):
     share_url = settings.SITE_URL + reverse("people:signup") + "?refcode=share"
     ask = None
     if person is not None:
+        share_url += f"_{person.pk}"  # whoever signs up through it was recruited by them
         from barnstorm.segments.measures import next_step_for  # the ladder's next step for them
 
         ask = next_step_for(person)

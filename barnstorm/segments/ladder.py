@@ -50,6 +50,7 @@ DEFAULT_LADDER: dict[str, int] = {
     "text_sent": Level.VOLUNTEER,
     "canvass_shift": Level.VOLUNTEER,
     "hosted_event": Level.LEADER,
+    "recruited": Level.LEADER,  # someone signed up, gave or RSVPed through their share link
 }
 DEFAULT_WEIGHTS: dict[str, float] = {
     "signup": 1.0,
@@ -62,6 +63,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "text_sent": 3.0,
     "canvass_shift": 5.0,
     "hosted_event": 10.0,
+    "recruited": 6.0,
 }
 DEFAULT_HALF_LIFE_DAYS = 90
 DEFAULT_LEVEL_WINDOW_DAYS = 365

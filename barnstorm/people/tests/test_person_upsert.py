@@ -215,3 +215,15 @@ def test_a_value_too_long_for_its_column_is_refused_by_name():
         "city": ["City is longer than 100 characters"],
     }
     assert Person.objects.count() == 0
+
+
+def test_someone_who_comes_through_a_share_link_credits_the_sharer():
+    sharer = person_upsert(data=PersonInput(email="sharer@example.com")).person
+    recruit = person_upsert(data=PersonInput(email="new@example.com", referral_code=f"share_{sharer.pk}")).person
+    credited = Activity.objects.get(kind="recruited")
+    assert (credited.person_id, credited.data) == (sharer.pk, {"recruit_id": recruit.pk})
+    # Known people, unknown sharers and other refcodes credit nobody.
+    person_upsert(data=PersonInput(email="new@example.com", referral_code=f"share_{sharer.pk}"))
+    person_upsert(data=PersonInput(email="other@example.com", referral_code="share_999999"))
+    person_upsert(data=PersonInput(email="third@example.com", referral_code="email_0130"))
+    assert Activity.objects.filter(kind="recruited").count() == 1

@@ -171,3 +171,14 @@ def test_the_sweep_finds_people_whose_actions_just_lapsed(make_person, monkeypat
     later = NOW + timedelta(days=2)
     cache.set(tasks.SWEEP_KEY, NOW)
     assert list(tasks.people_with_lapsed_actions(now=later)) == [person.pk]
+
+
+def test_recruiting_a_new_supporter_makes_a_leader(db):
+    from barnstorm.people.services import PersonInput, person_upsert
+    from barnstorm.segments.ladder import engagement_update
+    from barnstorm.segments.models import Engagement, Level
+
+    sharer = person_upsert(data=PersonInput(email="sharer@example.com")).person
+    person_upsert(data=PersonInput(email="friend@example.com", referral_code=f"share_{sharer.pk}"))
+    engagement_update(person_ids=[sharer.pk])
+    assert Engagement.objects.get(person=sharer).level == Level.LEADER
