@@ -341,7 +341,9 @@ class _Seeder:
         if event.status == EventStatus.PENDING and not plan.keep_pending:
             event = event_approve(event=event, actor=None)
         lead = timedelta(days=self.rng.uniform(4, 30))
-        self.done.event_created[event.pk] = min(start - lead, self.now - timedelta(hours=1))
+        # An upcoming event was announced days ago, not an hour ago: its RSVPs spread over those days.
+        announced = self.now - timedelta(days=self.rng.uniform(2, 25))
+        self.done.event_created[event.pk] = min(start - lead, announced)
         self.done.times[event.pk] = (start, end)
         self.done.events += 1
         return event

@@ -5,6 +5,7 @@ import time
 from barnstorm.lib import seeding
 from barnstorm.people.models import Person
 from barnstorm.segments.ladder import engagement_update
+from barnstorm.segments.models import LevelChange
 
 BATCH = 2000
 
@@ -15,6 +16,8 @@ def seed_engagement_demo(context: seeding.SeedContext) -> None:
     while ids := list(Person.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:BATCH]):
         engagement_update(person_ids=ids, now=context.now)
         last, people = ids[-1], people + len(ids)
+    # Placing everyone for the first time is a backfill, not movement on the ladder.
+    LevelChange.objects.all().delete()
     context.log(f"  engagement: levels and scores for {people:,} people ({time.monotonic() - started:.1f}s)")
 
 
