@@ -103,7 +103,14 @@ REDIS_URL = envstr("REDIS_URL")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # A folder under var/, so the web server and the worker share cached figures (the dashboard's
+    # aggregates are computed by the worker and read by the web process) without a server.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 # Celery. Without REDIS_URL the broker is a folder under var/: a worker needs no server.
 # TASKS_EAGER=True runs every task inline in the calling process (tests, scripts).

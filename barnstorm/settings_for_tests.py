@@ -11,6 +11,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SIGNUP_RATE_LIMIT = 1000
 MAP_TILE_URL = ""  # tests never fetch map tiles
+if not REDIS_URL:  # noqa: F405
+    # One process per run; a shared folder would mix two runs' rate-limit counters.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not shared-cache memory, so that threads in race tests take real locks.
