@@ -46,6 +46,7 @@ from barnstorm.donations.compliance import ContributionRefused, Split
 from barnstorm.donations.models import Committee, Contribution, LineItem, Method, Refund, Source
 from barnstorm.donations.services import ContributionInput, DonorInput, contribution_record, contribution_refund
 from barnstorm.lib.memory import fewer_gc_pauses
+from barnstorm.lib.rejects import RejectsReport
 
 PROCESSOR = "actblue"
 # ActBlue's times are Eastern, without an offset.
@@ -307,7 +308,7 @@ class _Committees:
 
 
 class _Importer:
-    def __init__(self, *, source: _ExportFile, report: _Report, actor, progress):
+    def __init__(self, *, source: _ExportFile, report: RejectsReport, actor, progress):
         self.source = source
         self.report = report
         self.actor = actor
@@ -563,32 +564,6 @@ def _reason(error: Exception) -> str:
     return _("could not be saved: %(error)s") % {"error": first_line}
 
 
-class _Report:
-    """The rejected rows as they come: the original columns, then `line` and `reason`.
-
-    With its reasons fixed, the report imports again as it is (the two extra columns are ignored).
-    """
-
-    def __init__(self, path: Path | None, header: list[str]):
-        self.width = len(header)
-        self._file = None
-        if path is not None:
-            self._file = open(path, "w", encoding="utf-8", newline="")
-            self._writer = csv.writer(self._file)
-            self._writer.writerow([*header, "line", "reason"])
-
-    def write(self, record: _Record, reason: str) -> None:
-        if self._file is None:
-            return
-        fields = record.fields
-        padded = fields[: self.width] + [""] * (self.width - len(fields))
-        self._writer.writerow([*padded, record.line, reason, *fields[self.width :]])
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-
-
 def import_actblue(
     *,
     path: Path,
@@ -612,7 +587,7 @@ def import_actblue(
             if key is not None:
                 sizes[key] += 1
     with _ExportFile(path) as source:
-        report = _Report(Path(report_path) if report_path else None, source.header)
+        report = RejectsReport(Path(report_path) if report_path else None, source.header)
         try:
             with fewer_gc_pauses():
                 importer = _Importer(source=source, report=report, actor=actor, progress=progress)

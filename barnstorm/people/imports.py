@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from barnstorm.lib.memory import fewer_gc_pauses
+from barnstorm.lib.rejects import RejectsReport
 from barnstorm.people.models import (
     ImportJob,
     ImportStatus,
@@ -422,33 +423,6 @@ def _reason(error: Exception) -> str:
     return _("could not be saved: %(error)s") % {"error": first_line}
 
 
-class _Report:
-    """The rejected rows as they come: the original columns, then `line` and `reason`.
-
-    A row with too many columns keeps its extra values after `reason`, so that nothing is lost
-    and `line` and `reason` stay in their columns.
-    """
-
-    def __init__(self, path: Path | None, header: list[str]):
-        self.width = len(header)
-        self._file = None
-        if path is not None:
-            self._file = open(path, "w", encoding="utf-8", newline="")
-            self._writer = csv.writer(self._file)
-            self._writer.writerow([*header, "line", "reason"])
-
-    def write(self, record: _Record, reason: str) -> None:
-        if self._file is None:
-            return
-        fields = record.fields
-        padded = fields[: self.width] + [""] * (self.width - len(fields))
-        self._writer.writerow([*padded, record.line, reason, *fields[self.width :]])
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-
-
 def import_people(
     *,
     path: Path,
@@ -471,7 +445,7 @@ def import_people(
     name = name or path.name
     with _CsvFile(path) as source:
         columns = resolve_columns(source.header, mapping)
-        report = _Report(Path(report_path) if report_path else None, source.header)
+        report = RejectsReport(Path(report_path) if report_path else None, source.header)
         try:
             importer = _Importer(
                 columns=columns,
