@@ -58,7 +58,7 @@ from barnstorm.donations.models import (
     TestProcessorCharge,
 )
 from barnstorm.donations.processors import card_processor
-from barnstorm.donations.processors.testmode import TestProcessor
+from barnstorm.donations.processors.embedded import TestProcessor
 from barnstorm.donations.services import (
     CardCheckout,
     ContributionInput,

@@ -17,7 +17,7 @@ def card_processor() -> CardProcessor:
             webhook_secret=settings.STRIPE_WEBHOOK_SECRET,
             api_base=settings.STRIPE_API_BASE,
         )
-    from barnstorm.donations.processors.testmode import TestProcessor
+    from barnstorm.donations.processors.embedded import TestProcessor
 
     return TestProcessor()
 

@@ -13,7 +13,7 @@ from barnstorm.donations.models import (
     SavedPaymentMethod,
     TestProcessorCharge,
 )
-from barnstorm.donations.processors.testmode import TestProcessor
+from barnstorm.donations.processors.embedded import TestProcessor
 from barnstorm.donations.services import CardCheckout, donation_checkout
 
 pytestmark = pytest.mark.django_db

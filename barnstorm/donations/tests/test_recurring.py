@@ -9,7 +9,7 @@ from django.test import override_settings
 
 from barnstorm.activity.models import Activity
 from barnstorm.donations.models import Contribution, PlanStatus, RecurringPlan, SavedPaymentMethod, Source
-from barnstorm.donations.processors.testmode import TestProcessor
+from barnstorm.donations.processors.embedded import TestProcessor
 from barnstorm.donations.services import CardCheckout, donation_checkout, recurring_installment_charge
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from barnstorm.activity.models import Activity
 from barnstorm.donations.models import CaseKind, ComplianceCase, Contribution, ContributionStatus, TestProcessorCharge
-from barnstorm.donations.processors.testmode import TestProcessor
+from barnstorm.donations.processors.embedded import TestProcessor
 from barnstorm.donations.services import CardCheckout, contribution_record, donation_checkout
 
 pytestmark = pytest.mark.django_db
