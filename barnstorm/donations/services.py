@@ -390,7 +390,9 @@ def donation_checkout(*, checkout: CardCheckout, processor: CardProcessor) -> Ch
 
     result = _charge_with_retries(processor, checkout, attempt)
     if result is None:
-        PaymentAttempt.objects.filter(pk=attempt.pk).update(status=AttemptStatus.UNKNOWN)
+        # Kept so `attempts_reconcile` can ask again with the same key once the processor answers.
+        payload = {**attempt.payload, "token": checkout.token, "customer_ref": checkout.customer_ref}
+        PaymentAttempt.objects.filter(pk=attempt.pk).update(status=AttemptStatus.UNKNOWN, payload=payload)
         return CheckoutOutcome(pending=True)
     if not result.succeeded:
         PaymentAttempt.objects.filter(pk=attempt.pk).update(
@@ -497,6 +499,51 @@ def attempt_complete(
         attempt.contribution = recorded
         attempt.save(update_fields=["status", "charge_id", "card_fingerprint", "contribution"])
     return CheckoutOutcome(contribution=recorded, plan=plan or recorded.recurring_plan)
+
+
+RECONCILE_AFTER = timedelta(minutes=1)
+RECONCILE_WITHIN = timedelta(hours=23)  # processors keep idempotency keys for about a day
+
+
+def attempts_reconcile(*, now: datetime | None = None) -> int:
+    """Ask again about charges the processor never answered, with the same key; record what went through.
+
+    The money may have moved while the answer was lost: without this the gift would be charged
+    and never recorded. Returns how many contributions were recorded.
+    """
+    now = now or timezone.now()
+    recorded = 0
+    waiting = PaymentAttempt.objects.filter(
+        status=AttemptStatus.UNKNOWN, created_at__lte=now - RECONCILE_AFTER, created_at__gte=now - RECONCILE_WITHIN
+    )
+    for attempt in waiting.order_by("created_at")[:500]:
+        token = attempt.payload.get("token", "")
+        if not token:
+            continue
+        payload = {k: v for k, v in attempt.payload.items() if k not in ("token", "customer_ref")}
+        data = ContributionInput.from_payload(
+            {k: v for k, v in payload.items() if k not in ("frequency", "save_method")}
+        )
+        checkout = CardCheckout(
+            data=data,
+            token=token,
+            customer_ref=attempt.payload.get("customer_ref", ""),
+            frequency=payload.get("frequency", Frequency.ONE_TIME),
+            save_method=payload.get("save_method", False),
+        )
+        result = _charge_with_retries(processor_named(attempt.processor), checkout, attempt)
+        if result is None:
+            continue  # still no answer: the next run asks again
+        if not result.succeeded:
+            PaymentAttempt.objects.filter(pk=attempt.pk).update(
+                status=AttemptStatus.DECLINED, charge_id=result.charge_id, decline_code=result.decline_code
+            )
+            continue
+        attempt.payload = payload  # the token is no longer needed
+        PaymentAttempt.objects.filter(pk=attempt.pk).update(payload=payload)
+        if attempt_complete(attempt=attempt, result=result).contribution is not None:
+            recorded += 1
+    return recorded
 
 
 def _card_testing_suspected(*, ip: str, fingerprint: str) -> bool:

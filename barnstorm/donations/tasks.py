@@ -94,3 +94,11 @@ def recurring_stopped_email_send(self, plan_id: int) -> bool:
     except Exception as exc:
         raise self.retry(exc=exc) from exc
     return True
+
+
+@shared_task
+def attempts_reconcile_due() -> int:
+    """Charges whose answer was lost: ask again and record them (run every few minutes by the beat)."""
+    from barnstorm.donations.services import attempts_reconcile
+
+    return attempts_reconcile()

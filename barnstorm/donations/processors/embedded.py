@@ -6,6 +6,8 @@
     4000 0000 0000 0408  the charge goes through but the answer is lost: the first call with an
                          idempotency key raises ProcessorTimeout, a retry with the same key
                          returns the charge that was made
+    4000 0000 0000 0416  an outage: the charge goes through, but every call about it times out
+                         for two minutes; after that, a retry with the same key returns it
 Any other number that passes the Luhn check succeeds; one that fails it is declined.
 A token is "tok_" followed by the card number; a saved method is "tpm_…" and charges the same card.
 """
@@ -14,8 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from barnstorm.donations.processors.base import (
     ChargeResult,
@@ -31,6 +35,8 @@ DECLINES = {
     "4000000000009995": ("insufficient_funds", "Your card has insufficient funds."),
 }
 TIMEOUT_CARD = "4000000000000408"
+OUTAGE_CARD = "4000000000000416"
+OUTAGE = timedelta(minutes=2)
 
 
 def luhn_ok(number: str) -> bool:
@@ -74,6 +80,8 @@ class TestProcessor:
             else:
                 if number == TIMEOUT_CARD:
                     raise ProcessorTimeout("the test processor did not answer (timeout card)")
+        if number == OUTAGE_CARD and earlier.created_at > timezone.now() - OUTAGE:
+            raise ProcessorTimeout("the test processor is down (outage card)")
         if earlier.amount_cents != amount_cents:
             raise ProcessorError("idempotency key reused with a different amount")
         if not earlier.succeeded:

@@ -118,3 +118,29 @@ def test_an_over_limit_gift_is_refused_before_the_card_is_charged(committee, gif
         )
     assert TestProcessorCharge.objects.count() == 1
     assert PaymentAttempt.objects.get(idempotency_key="too-much").status == AttemptStatus.REFUSED
+
+
+def test_a_charge_whose_answer_was_lost_is_recorded_once_the_processor_answers(
+    committee, gift, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from django.core import mail
+    from django.utils import timezone
+
+    from barnstorm.donations.services import attempts_reconcile
+
+    outcome = checkout(gift, committee, token="tok_4000000000000416", key="outage")
+    assert outcome.pending and not Contribution.objects.exists()
+    assert PaymentAttempt.objects.get().status == AttemptStatus.UNKNOWN
+    assert attempts_reconcile() == 0  # too soon: the processor is still down
+    # Three minutes later the processor answers again.
+    later = timezone.now() + dt.timedelta(minutes=3)
+    TestProcessorCharge.objects.update(created_at=timezone.now() - dt.timedelta(minutes=3))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert attempts_reconcile(now=later) == 1
+    assert attempts_reconcile(now=later) == 0
+    attempt = PaymentAttempt.objects.get()
+    assert attempt.status == AttemptStatus.SUCCEEDED and "token" not in attempt.payload
+    assert Contribution.objects.count() == 1 and TestProcessorCharge.objects.count() == 1
+    assert [m.to for m in mail.outbox] == [["dana@example.com"]]  # the donor gets the receipt then
