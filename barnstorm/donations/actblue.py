@@ -22,14 +22,13 @@ together, as they are in ActBlue's exports).
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import json
 import os
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -45,8 +44,8 @@ from django.utils.translation import gettext as _
 from barnstorm.donations.compliance import ContributionRefused, Split
 from barnstorm.donations.models import Committee, Contribution, LineItem, Method, Refund, Source
 from barnstorm.donations.services import ContributionInput, DonorInput, contribution_record, contribution_refund
+from barnstorm.lib.csvfile import CsvFile, Record, RejectsReport
 from barnstorm.lib.memory import fewer_gc_pauses
-from barnstorm.lib.rejects import RejectsReport
 
 PROCESSOR = "actblue"
 # ActBlue's times are Eastern, without an offset.
@@ -100,53 +99,11 @@ class ActBlueSummary:
 # Reading the file ------------------------------------------------------------------------------
 
 
-@dataclass
-class _Record:
-    line: int  # where the record starts; the header is line 1
-    fields: list[str]
-    problem: str = ""
-
-
-class _DecodedLines:
-    """The file's lines, each decoded on its own, so that bytes that are not UTF-8 spoil one row only."""
-
-    def __init__(self, raw: Iterable[bytes]):
-        self._raw = iter(raw)
-        self.count = 0
-        self.bad = False
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        raw = next(self._raw)
-        self.count += 1
-        if self.count == 1 and raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8) :]
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            self.bad = True
-            return raw.decode("utf-8", errors="replace")
-
-
-class _ExportFile:
+class _ExportFile(CsvFile):
     """An ActBlue CSV opened for streaming: its checked header, then its records one at a time."""
 
     def __init__(self, path: Path):
-        try:
-            self._file = open(path, "rb")
-        except OSError as e:
-            raise ActBlueFileError(_("%(path)s cannot be read: %(error)s") % {"path": path, "error": e.strerror}) from e
-        self._lines = _DecodedLines(self._file)
-        self._reader = csv.reader(self._lines)
-        self._consumed = 0
-        self.header: list[str] | None = None
-        header = next(self.records(), None)
-        if header is None or header.problem:
-            self.close()
-            raise ActBlueFileError(_("The file is empty") if header is None else header.problem)
-        self.header = [h.strip() for h in header.fields]
+        super().__init__(path, error=ActBlueFileError)
         missing = [name for name in REQUIRED_COLUMNS if name not in self.header]
         if missing:
             self.close()
@@ -159,42 +116,13 @@ class _ExportFile:
         for position, name in enumerate(self.header):
             self.index.setdefault(name, position)
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def close(self) -> None:
-        self._file.close()
-
-    def records(self) -> Iterator[_Record]:
-        while True:
-            self._lines.bad = False
-            try:
-                fields, problem = next(self._reader), ""
-            except StopIteration:
-                return
-            except csv.Error as e:
-                fields, problem = [], _("not readable as CSV: %(error)s") % {"error": e}
-            start, self._consumed = self._consumed + 1, self._lines.count
-            if self._lines.bad:
-                problem = _("wrong encoding (not UTF-8)")
-            if not problem and self.header is not None and len(fields) != len(self.header):
-                problem = _("wrong number of columns: expected %(expected)d, found %(found)d") % {
-                    "expected": len(self.header),
-                    "found": len(fields),
-                }
-            if problem or any(f.strip() for f in fields):
-                yield _Record(line=start, fields=fields, problem=problem)
-
-    def value(self, record: _Record, column: str) -> str:
+    def value(self, record: Record, column: str) -> str:
         position = self.index.get(column)
         if position is None or position >= len(record.fields):
             return ""
         return record.fields[position].strip()
 
-    def charge_key(self, record: _Record) -> str | None:
+    def charge_key(self, record: Record) -> str | None:
         """The charge a row belongs to; None when it names none (it is rejected alone).
 
         A row with a problem still belongs to its charge when its Receipt ID can be read, so that
@@ -272,7 +200,7 @@ def _limit(model, name: str, value: str) -> str:
 class _Item:
     """One line item row, parsed."""
 
-    record: _Record
+    record: Record
     lineitem: str
     committee_id: int
     amount_cents: int
@@ -281,7 +209,7 @@ class _Item:
 
 @dataclass
 class _Charge:
-    records: list[_Record]
+    records: list[Record]
     items: list[_Item] = field(default_factory=list)
     problems: dict[int, str] = field(default_factory=dict)  # line -> reason
 
@@ -319,7 +247,7 @@ class _Importer:
 
     def run(self, sizes: Counter[str], rows: int) -> ActBlueSummary:
         self.summary.rows = rows
-        open_charges: dict[str, list[_Record]] = {}
+        open_charges: dict[str, list[Record]] = {}
         for record in self.source.records():
             key = self.source.charge_key(record)
             if key is None:
@@ -345,7 +273,7 @@ class _Importer:
 
     # One charge ---------------------------------------------------------------------------------
 
-    def charge_import(self, key: str, records: list[_Record]) -> None:
+    def charge_import(self, key: str, records: list[Record]) -> None:
         charge = self.charge_parse(records)
         if charge.problems:
             self.reject_charge(charge, "")
@@ -432,7 +360,7 @@ class _Importer:
         for external_id, items in by_refund.items():
             self.refund_import(contribution.pk, external_id, items)
 
-    def charge_parse(self, records: list[_Record]) -> _Charge:
+    def charge_parse(self, records: list[Record]) -> _Charge:
         charge = _Charge(records=records)
         value = self.source.value
         for record in records:
@@ -511,7 +439,7 @@ class _Importer:
     def count(self, outcome: str, items: list[_Item]) -> None:
         setattr(self.summary, outcome, getattr(self.summary, outcome) + len(items))
 
-    def reject(self, record: _Record, reason: str) -> None:
+    def reject(self, record: Record, reason: str) -> None:
         self.summary.rejected += 1
         self.report.write(record, reason)
 

@@ -11,12 +11,10 @@ takes its neighbours down with it. Every data row ends up imported, updated or r
 
 from __future__ import annotations
 
-import codecs
-import csv
 import re
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,8 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from barnstorm.lib.csvfile import CsvFile, Record, RejectsReport
 from barnstorm.lib.memory import fewer_gc_pauses
-from barnstorm.lib.rejects import RejectsReport
 from barnstorm.people.models import (
     ImportJob,
     ImportStatus,
@@ -192,85 +190,18 @@ def resolve_columns(headers: Sequence[str], mapping: dict[str, str] | None = Non
 # Reading the file ------------------------------------------------------------------------------
 
 
-class _DecodedLines:
-    """The file's lines, each decoded on its own, so that bytes that are not UTF-8 spoil one row only."""
-
-    def __init__(self, raw: Iterable[bytes]):
-        self._raw = iter(raw)
-        self.count = 0  # lines read so far: the line number of the last line handed out
-        self.bad = False  # a line handed out since this was reset was not UTF-8
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        raw = next(self._raw)
-        self.count += 1
-        if self.count == 1 and raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8) :]
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            self.bad = True
-            return raw.decode("utf-8", errors="replace")
-
-
-@dataclass
-class _Record:
-    line: int  # where the record starts; the header is line 1
-    fields: list[str]
-    problem: str = ""
-
-
-class _CsvFile:
-    """A CSV file opened for streaming: its header, then its records one at a time."""
+class _CsvFile(CsvFile):
+    """A people CSV: comma, semicolon or tab separated, whichever the first line uses most."""
 
     def __init__(self, path: Path):
         try:
-            self._file = open(path, "rb")
-        except OSError as e:
-            raise ImportFileError(_("%(path)s cannot be read: %(error)s") % {"path": path, "error": e.strerror}) from e
-        first = self._file.readline(64 * 1024).decode("utf-8", errors="replace")
-        self._file.seek(0)
+            with open(path, "rb") as probe:
+                first = probe.readline(64 * 1024).decode("utf-8", errors="replace")
+        except OSError:
+            first = ""  # CsvFile reports the unreadable file
         counts = {d: first.count(d) for d in _DELIMITERS}
         delimiter = max(_DELIMITERS, key=lambda d: (counts[d], d == ","))
-        self._lines = _DecodedLines(self._file)
-        self._reader = csv.reader(self._lines, delimiter=delimiter)
-        self._consumed = 0
-        header = next(self.records(), None)
-        if header is None:
-            self.close()
-            raise ImportFileError(_("The file is empty"))
-        if header.problem:
-            self.close()
-            raise ImportFileError(_("The header row cannot be read: %(problem)s") % {"problem": header.problem})
-        self.header = [h.strip() for h in header.fields]
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def close(self) -> None:
-        self._file.close()
-
-    def records(self) -> Iterator[_Record]:
-        """Every record that is not blank, with the problem that makes it unreadable if any."""
-        while True:
-            self._lines.bad = False
-            try:
-                fields = next(self._reader)
-                problem = ""
-            except StopIteration:
-                return
-            except csv.Error as e:
-                fields, problem = [], _("not readable as CSV: %(error)s") % {"error": e}
-            start, self._consumed = self._consumed + 1, self._lines.count
-            if self._lines.bad:
-                problem = _("wrong encoding")
-            if problem or any(f.strip() for f in fields):
-                yield _Record(line=start, fields=fields, problem=problem)
+        super().__init__(path, error=ImportFileError, delimiter=delimiter)
 
 
 def read_preview(*, path: Path, rows: int = 5) -> tuple[list[str], list[list[str]]]:
@@ -310,19 +241,13 @@ class _Importer:
         self.batch_size = max(1, batch_size)
         self.progress = progress
         self.summary = ImportSummary()
-        self.pending: list[tuple[_Record, PersonInput]] = []
+        self.pending: list[tuple[Record, PersonInput]] = []
         self.reported = 0
 
-    def run(self, records: Iterable[_Record], width: int) -> ImportSummary:
+    def run(self, records: Iterable[Record]) -> ImportSummary:
         for record in records:
             if record.problem:
                 self.reject(record, record.problem)
-            elif len(record.fields) != width:
-                reason = _("wrong number of columns: expected %(expected)d, found %(found)d") % {
-                    "expected": width,
-                    "found": len(record.fields),
-                }
-                self.reject(record, reason)
             else:
                 try:
                     data = self.person_input(record.fields).normalized()
@@ -409,7 +334,7 @@ class _Importer:
             else:
                 self.summary.updated += 1
 
-    def reject(self, record: _Record, reason: str) -> None:
+    def reject(self, record: Record, reason: str) -> None:
         self.summary.rejected += 1
         self.report.write(record, reason)
 
@@ -458,7 +383,7 @@ def import_people(
                 progress=progress,
             )
             with fewer_gc_pauses():
-                summary = importer.run(source.records(), width=len(source.header))
+                summary = importer.run(source.records())
         finally:
             report.close()
     summary.report_path = Path(report_path) if report_path else None
