@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "barnstorm.donations",
     "barnstorm.events",
     "barnstorm.segments",
+    "barnstorm.mailings",
 ]
 
 MIDDLEWARE = [
@@ -138,6 +139,7 @@ CELERY_BEAT_SCHEDULE = {
     "event-reminders-due": {"task": "barnstorm.events.tasks.event_reminders_send_due", "schedule": 300.0},
     "engagement-refresh-recent": {"task": "barnstorm.segments.tasks.engagement_refresh_recent", "schedule": 120.0},
     "dashboard-refresh": {"task": "barnstorm.segments.tasks.dashboard_refresh", "schedule": 300.0},
+    "mailings-due": {"task": "barnstorm.mailings.tasks.mailings_due", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -200,6 +202,19 @@ TWILIO_MESSAGING_SERVICE_SID = envstr("TWILIO_MESSAGING_SERVICE_SID")
 TWILIO_STATUS_CALLBACK_URL = envstr("TWILIO_STATUS_CALLBACK_URL")
 TWILIO_API_BASE = envstr("TWILIO_API_BASE", "https://api.twilio.com")
 SMS_SANDBOX_FROM_NUMBER = envstr("SMS_SANDBOX_FROM_NUMBER", "+15155550100")
+
+# Mailings: recipients per batch task; seconds a batch may hold its rows before another worker
+# takes them over (a dead worker's); messages per second per recipient domain across all workers
+# ("gmail.com=200,yahoo.com=100"); the ask used where a person has never given.
+MAILING_BATCH_SIZE = envint("MAILING_BATCH_SIZE", 500)
+MAILING_LEASE_SECONDS = envint("MAILING_LEASE_SECONDS", 300)
+MAILING_DOMAIN_RATES = {
+    domain.strip().lower(): int(rate)
+    for domain, _, rate in (item.partition("=") for item in envlist("MAILING_DOMAIN_RATES", []))
+}
+MAILING_DEFAULT_AMOUNT = envint("MAILING_DEFAULT_AMOUNT", 27)
+# Where django-anymail's tracking webhooks check basic auth ("user:password"); see docs/mailings.md.
+ANYMAIL = {"WEBHOOK_SECRET": envstr("ANYMAIL_WEBHOOK_SECRET")} if envstr("ANYMAIL_WEBHOOK_SECRET") else {}
 
 # Map background tiles for event maps; blank means no tiles (the list and markers still work).
 MAP_TILE_URL = envstr("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")

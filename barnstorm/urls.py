@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("barnstorm.donations.urls")),
     path("", include("barnstorm.events.urls")),
     path("", include("barnstorm.segments.urls")),
+    path("", include("barnstorm.mailings.urls")),
+    path("anymail/", include("anymail.urls")),
     path("django-admin/", admin.site.urls),
 ]
 

@@ -616,10 +616,11 @@ def group_member_add(*, group: LocalGroup, person: Person, role: str = GroupRole
 # Consent ------------------------------------------------------------------------------------
 
 
-def email_status_set(*, address: str, status: str, actor=None) -> int:
+def email_status_set(*, address: str, status: str, actor=None, context: dict | None = None) -> int:
     """Change an address's status (unsubscribe, bounce, complaint). Takes effect at once.
 
-    Returns the number of addresses changed (0 if unknown or already in that status).
+    `context` is kept in the activity (e.g. the mailing an unsubscribe came from). Returns the
+    number of addresses changed (0 if unknown or already in that status).
     """
     address = email_key(address)
     with transaction.atomic():
@@ -630,7 +631,10 @@ def email_status_set(*, address: str, status: str, actor=None) -> int:
         email.status_changed_at = timezone.now()
         email.save(update_fields=["status", "status_changed_at"])
         activity_record(
-            person_id=email.person_id, kind="email_status", data={"address": address, "status": status}, actor=actor
+            person_id=email.person_id,
+            kind="email_status",
+            data={"address": address, "status": status, **(context or {})},
+            actor=actor,
         )
     return 1
 
