@@ -227,32 +227,35 @@ class BatchResult:
     released: int = 0
 
 
+# The condition is repeated outside the subquery so that, on PostgreSQL, a row another run
+# claimed between the two is skipped (READ COMMITTED re-checks the outer WHERE after the lock).
 CLAIM_SQL = """
 UPDATE {table} SET status = %s, claimed_at = %s
-WHERE mailing_id = %s AND id BETWEEN %s AND %s
-  AND (status = %s OR (status = %s AND claimed_at < %s))
+WHERE id IN (
+    SELECT id FROM {table}
+    WHERE mailing_id = %s AND id BETWEEN %s AND %s AND {claimable}
+    ORDER BY id LIMIT %s
+) AND {claimable}
 RETURNING id, person_id, address, variant
 """
+CLAIMABLE = "(status = %s OR (status = %s AND claimed_at < %s))"
 
 
-def _claim(mailing_id: int, first_id: int, last_id: int, now: datetime) -> list[tuple]:
+def _claim(mailing_id: int, first_id: int, last_id: int, now: datetime, limit: int) -> list[tuple]:
+    """Take up to `limit` claimable rows of the range: queued ones, or ones a dead run held."""
     stale = now - timedelta(seconds=settings.MAILING_LEASE_SECONDS)
-    sql = CLAIM_SQL.format(table=Delivery._meta.db_table)
+    claimable = [DeliveryStatus.QUEUED, DeliveryStatus.SENDING, stale]
+    sql = CLAIM_SQL.format(table=Delivery._meta.db_table, claimable=CLAIMABLE)
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [
-                DeliveryStatus.SENDING,
-                now,
-                mailing_id,
-                first_id,
-                last_id,
-                DeliveryStatus.QUEUED,
-                DeliveryStatus.SENDING,
-                stale,
-            ],
-        )
+        cursor.execute(sql, [DeliveryStatus.SENDING, now, mailing_id, first_id, last_id, *claimable, limit, *claimable])
         return sorted(cursor.fetchall())
+
+
+def _chunk_size(rate: int) -> int:
+    """Messages per claim: few enough that a throttled chunk is sent well within the lease."""
+    if not rate:
+        return CHUNK
+    return max(1, min(CHUNK, rate * settings.MAILING_LEASE_SECONDS // 3))
 
 
 def _refused_now(mailing: Mailing, chunk: list[render.Recipient]) -> set[int]:
@@ -315,54 +318,63 @@ def _permanent(error: smtplib.SMTPException) -> bool:
 
 
 def batch_send(*, mailing_id: int, first_id: int, last_id: int) -> BatchResult:
-    """Send the queued deliveries of one id range (the body of the batch task)."""
+    """Send the queued deliveries of one id range (the body of the batch task).
+
+    Rows are claimed a chunk at a time, so a claim is never older than one chunk's sending time,
+    and before each chunk the mailing's status and every recipient's consent are read afresh.
+    """
     result = BatchResult()
     mailing = Mailing.objects.filter(pk=mailing_id).first()
-    if mailing is None or mailing.status != MailingStatus.SENDING:
-        return result  # paused or stopped: resuming queues the batches again
-    rows = _claim(mailing_id, first_id, last_id, timezone.now())
-    if not rows:
-        mailing_finish_if_done(mailing_id=mailing_id)
+    if mailing is None:
         return result
     compiled = render.Compiled(mailing, links=list(mailing.links.order_by("index").values_list("url", flat=True)))
     throttle = Throttle(mailing_id=mailing_id, rate=mailing.rate_limit)
-    pending = {row[0] for row in rows}
+    size = _chunk_size(mailing.rate_limit)
     backend = get_connection()
     try:
-        backend.open()
-        for start in range(0, len(rows), CHUNK):
-            recipients = _recipients(mailing, compiled, rows[start : start + CHUNK])
-            status = Mailing.objects.filter(pk=mailing_id).values_list("status", flat=True).first()
-            if status != MailingStatus.SENDING:
+        while Mailing.objects.filter(pk=mailing_id, status=MailingStatus.SENDING).exists():
+            claimed_at = timezone.now()
+            rows = _claim(mailing_id, first_id, last_id, claimed_at, size)
+            if not rows:
                 break
-            refused = _refused_now(mailing, recipients)
-            result.suppressed += _mark(refused, DeliveryStatus.SUPPRESSED)
-            pending -= refused
-            for recipient in recipients:
-                if recipient.delivery_id in refused:
-                    continue
-                throttle.take(recipient.address)
-                message = compiled.message(recipient, connection=backend)
-                message.metadata = {"delivery": str(recipient.delivery_id)}  # comes back in ESP webhooks
-                try:
-                    backend.send_messages([message])
-                except smtplib.SMTPException as error:
-                    if not _permanent(error):
-                        raise
-                    result.failed += _mark([recipient.delivery_id], DeliveryStatus.FAILED, str(error))
-                else:
-                    _mark_sent(recipient.delivery_id, timezone.now())
-                    result.sent += 1
-                pending.discard(recipient.delivery_id)
+            pending = {row[0] for row in rows}
+            try:
+                _send_chunk(mailing, compiled, rows, backend, throttle, pending, result)
+            finally:
+                # Whatever this run did not finish goes back to the queue, unless a later run has
+                # taken it over since (then it is that run's to finish).
+                result.released += Delivery.objects.filter(
+                    pk__in=list(pending), status=DeliveryStatus.SENDING, claimed_at=claimed_at
+                ).update(status=DeliveryStatus.QUEUED, claimed_at=None)
     finally:
-        # Whatever this run did not finish goes back to the queue for the next run of the batch.
-        result.released = Delivery.objects.filter(pk__in=list(pending), status=DeliveryStatus.SENDING).update(
-            status=DeliveryStatus.QUEUED, claimed_at=None
-        )
         backend.close()
         Mailing.objects.filter(pk=mailing_id).update(heartbeat_at=timezone.now())
     mailing_finish_if_done(mailing_id=mailing_id)
     return result
+
+
+def _send_chunk(mailing, compiled, rows, backend, throttle, pending: set[int], result: BatchResult) -> None:
+    recipients = _recipients(mailing, compiled, rows)
+    refused = _refused_now(mailing, recipients)
+    result.suppressed += _mark(refused, DeliveryStatus.SUPPRESSED)
+    pending -= refused
+    backend.open()  # no-op when already open: one connection for the whole batch
+    for recipient in recipients:
+        if recipient.delivery_id in refused:
+            continue
+        throttle.take(recipient.address)
+        message = compiled.message(recipient, connection=backend)
+        message.metadata = {"delivery": str(recipient.delivery_id)}  # comes back in ESP webhooks
+        try:
+            backend.send_messages([message])
+        except smtplib.SMTPException as error:
+            if not _permanent(error):
+                raise
+            result.failed += _mark([recipient.delivery_id], DeliveryStatus.FAILED, str(error))
+        else:
+            _mark_sent(recipient.delivery_id, timezone.now())
+            result.sent += 1
+        pending.discard(recipient.delivery_id)
 
 
 def mailing_finish_if_done(*, mailing_id: int) -> bool:
@@ -411,20 +423,26 @@ def mailing_stop(*, mailing: Mailing, actor) -> Mailing:
     return mailing
 
 
-def mailings_recover(*, stale_after: float | None = None, now: datetime | None = None) -> int:
-    """Requeue the work of dead workers: rows claimed longer ago than the lease, and the batches
-    of a sending mailing that has made no progress for that long. Returns batches queued."""
+def mailings_recover(*, mailing_id: int | None = None, now: datetime | None = None) -> int:
+    """Requeue the work of dead workers. Returns the number of batches queued.
+
+    Rows claimed longer ago than the lease go back to the queue, and so do the batches of a
+    sending mailing that has made no progress for that long (its task messages were lost).
+    Only a lease's age tells a dead worker from a slow one, so nothing younger is touched.
+    """
     now = now or timezone.now()
-    stale = now - timedelta(seconds=settings.MAILING_LEASE_SECONDS if stale_after is None else stale_after)
+    stale = now - timedelta(seconds=settings.MAILING_LEASE_SECONDS)
+    sending = Mailing.objects.filter(status=MailingStatus.SENDING)
+    if mailing_id is not None:
+        sending = sending.filter(pk=mailing_id)
     queued = 0
-    for mailing_id in Mailing.objects.filter(status=MailingStatus.SENDING, heartbeat_at__lte=stale).values_list(
-        "pk", flat=True
-    ):
-        Delivery.objects.filter(mailing_id=mailing_id, status=DeliveryStatus.SENDING, claimed_at__lte=stale).update(
+    for pk, heartbeat_at in sending.values_list("pk", "heartbeat_at"):
+        dead = Delivery.objects.filter(mailing_id=pk, status=DeliveryStatus.SENDING, claimed_at__lte=stale).update(
             status=DeliveryStatus.QUEUED, claimed_at=None
         )
-        Mailing.objects.filter(pk=mailing_id).update(heartbeat_at=now)
-        queued += batches_enqueue(mailing_id=mailing_id)
+        if dead or heartbeat_at is None or heartbeat_at <= stale:
+            Mailing.objects.filter(pk=pk).update(heartbeat_at=now)
+            queued += batches_enqueue(mailing_id=pk)
     return queued
 
 

@@ -1,9 +1,12 @@
+import smtplib
+
 from celery import shared_task
 
 from barnstorm.mailings import services
 
 
-@shared_task
+# A refused connection or a 4xx answer: the batch put its rows back, so trying again is safe.
+@shared_task(autoretry_for=(smtplib.SMTPException, OSError), retry_backoff=5, max_retries=6)
 def mailing_send_batch(mailing_id: int, first_id: int, last_id: int) -> int:
     return services.batch_send(mailing_id=mailing_id, first_id=first_id, last_id=last_id).sent
 
