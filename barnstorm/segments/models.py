@@ -1,7 +1,10 @@
 """Saved segments, the point-in-time snapshots sends use, and each person's place on the ladder."""
 
+import json
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -49,6 +52,42 @@ class SnapshotMember(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["snapshot", "person"], name="snapshot_member_unique")]
+
+
+class AuditAction(models.TextChoices):
+    CREATED = "created", _("created")
+    CHANGED = "changed", _("changed")
+    SNAPSHOT = "snapshot", _("snapshot")
+
+
+class SegmentAudit(models.Model):
+    """Who saved a segment or took a snapshot, when, and the query as it was then.
+
+    Written by the service in the same transaction as the change. Rows outlive the segment, the
+    snapshot and the user (SET_NULL): what a mailing went to stays traceable.
+    """
+
+    # Indexed below together with `at`, for "the last few rows of this segment".
+    segment = models.ForeignKey(
+        Segment, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_rows", db_index=False
+    )
+    action = models.CharField(max_length=10, choices=AuditAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    query = models.JSONField()
+    snapshot = models.ForeignKey(SegmentSnapshot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    size = models.PositiveIntegerField(null=True, blank=True)  # snapshots only
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["segment", "-at"], name="segment_audit_recent")]
+
+    @property
+    def query_text(self) -> str:
+        return json.dumps(self.query)
 
 
 class Level(models.IntegerChoices):

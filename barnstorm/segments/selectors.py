@@ -1,4 +1,4 @@
-"""Reads for segments: a sample of the people in one, and their rows for a CSV export."""
+"""Reads for segments: a sample of the people in one, their rows for a CSV export, its audit trail."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from barnstorm.people.models import EmailAddress, Person
 from barnstorm.people.selectors import people_export_rows
 from barnstorm.segments import engine
-from barnstorm.segments.models import SegmentSnapshot
+from barnstorm.segments.models import Segment, SegmentAudit, SegmentSnapshot
 
 
 def segment_sample(*, query: Any, limit: int = 20) -> QuerySet[Person]:
@@ -26,3 +26,8 @@ def segment_export_rows(*, query: Any, chunk_size: int = 2000) -> Iterator[list]
 
 def snapshot_people(*, snapshot: SegmentSnapshot) -> QuerySet[Person]:
     return Person.objects.filter(pk__in=snapshot.members.values("person_id"))
+
+
+def segment_audit_recent(*, segment: Segment, limit: int = 10) -> QuerySet[SegmentAudit]:
+    """The segment's last `limit` saves and snapshots, newest first, with who did them: one query."""
+    return SegmentAudit.objects.filter(segment=segment).select_related("actor").order_by("-at", "-pk")[:limit]

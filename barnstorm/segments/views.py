@@ -20,6 +20,7 @@ from barnstorm.segments import engine, registry, selectors, services
 from barnstorm.segments.models import Segment
 
 SAMPLE_SIZE = 20
+AUDIT_ROWS = 10
 
 
 def _query_from(request) -> tuple[object | None, list[str]]:
@@ -68,9 +69,11 @@ def segment_builder(request, segment_id=None):
         {
             "segment": segment,
             "query_text": query if isinstance(query, str) else json.dumps(query, indent=2),
-            "predicates": registry.all_predicates(),
+            # (type, label) pairs: a predicate class in a template would be called, not read.
+            "predicates": [(type_, predicate.label) for type_, predicate in registry.all_predicates().items()],
             "name": request.POST.get("name", segment.name if segment else ""),
             "description": request.POST.get("description", segment.description if segment else ""),
+            "audit_rows": selectors.segment_audit_recent(segment=segment, limit=AUDIT_ROWS) if segment else [],
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -27,15 +27,15 @@ def test_a_snapshot_holds_exactly_the_people_matching_then(world, expected, orga
     assert not snapshot_people(snapshot=snapshot).filter(pk=newcomer.pk).exists()
 
 
-def test_a_snapshot_is_three_statements_whatever_its_size(world, organizer):
-    # The snapshot row, one INSERT … SELECT for its members, and its size.
+def test_a_snapshot_is_four_statements_whatever_its_size(world, organizer):
+    # The snapshot row, one INSERT … SELECT for its members, its size, and its audit row.
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
         segment_snapshot_create(query=QUERY, actor=organizer)
     statements = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(statements) == 3, statements
+    assert len(statements) == 4, statements
     inserts = [sql for sql in statements if SnapshotMember._meta.db_table in sql]
     assert len(inserts) == 1 and "SELECT" in inserts[0]
 

@@ -87,3 +87,8 @@ def test_saving_refuses_a_nameless_or_invalid_segment(staff_client):
     response = staff_client.post(reverse("segments:new"), {"name": "", "query": json.dumps({"type": "nope"})})
     assert response.status_code == 400 and not Segment.objects.exists()
     assert "Give the segment a name." in response.content.decode()
+
+
+def test_the_condition_menu_names_each_predicate(staff_client):
+    html = staff_client.get(reverse("segments:new")).content.decode()
+    assert '<option value="has_tag">Has a tag</option>' in html
