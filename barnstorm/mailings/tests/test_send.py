@@ -63,9 +63,7 @@ def test_tracked_links_hide_the_destination_and_text_part_is_made_from_html(
     ]
 
 
-def test_an_unsubscribe_during_the_send_stops_the_messages_not_yet_sent(
-    supporters, make_mailing, organizer, settings
-):
+def test_an_unsubscribe_during_the_send_stops_the_messages_not_yet_sent(supporters, make_mailing, organizer, settings):
     settings.MAILING_BATCH_SIZE = 100
     mailing = make_mailing()
     services.mailing_start(mailing=mailing, actor=organizer)  # batches not run: on_commit not executed
@@ -79,7 +77,9 @@ def test_an_unsubscribe_during_the_send_stops_the_messages_not_yet_sent(
     assert Delivery.objects.get(mailing=mailing, address="fan9@example.com").status == DeliveryStatus.SUPPRESSED
 
 
-def test_exclusions_and_topic_opt_outs_are_left_out(supporters, make_mailing, organizer, iowa, django_capture_on_commit_callbacks):
+def test_exclusions_and_topic_opt_outs_are_left_out(
+    supporters, make_mailing, organizer, iowa, django_capture_on_commit_callbacks
+):
     from barnstorm.mailings.models import Topic, TopicOptOut
     from barnstorm.people.services import person_tag_add
     from barnstorm.segments.services import segment_save
@@ -98,7 +98,9 @@ def test_exclusions_and_topic_opt_outs_are_left_out(supporters, make_mailing, or
     assert "fan0@example.com" not in to and "fan1@example.com" not in to
 
 
-def test_a_paused_send_resumes_where_it_stopped(supporters, make_mailing, organizer, django_capture_on_commit_callbacks):
+def test_a_paused_send_resumes_where_it_stopped(
+    supporters, make_mailing, organizer, django_capture_on_commit_callbacks
+):
     mailing = make_mailing()
     services.mailing_start(mailing=mailing, actor=organizer)
     services.mailing_pause(mailing=mailing, actor=organizer)
