@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db.models import Max
 from django.template import Context, Template, TemplateSyntaxError
 from django.utils.html import strip_tags
 
+from barnstorm.mailings.mime import MailingMessage
 from barnstorm.mailings.models import Mailing
 from barnstorm.mailings.tracking import Urls
 
@@ -180,7 +180,7 @@ class Compiled:
         subject = " ".join(self.subjects[recipient.variant].render(context).split())
         return subject, self.text.render(context), self.html.render(context)
 
-    def message(self, recipient: Recipient, *, connection=None, subject_prefix: str = "") -> EmailMultiAlternatives:
+    def message(self, recipient: Recipient, *, connection=None, subject_prefix: str = "") -> MailingMessage:
         subject, text, html = self.render(recipient)
         headers = {}
         if self.track and recipient.delivery_id:
@@ -191,7 +191,7 @@ class Compiled:
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                 "X-Barnstorm-Delivery": str(recipient.delivery_id),
             }
-        message = EmailMultiAlternatives(
+        message = MailingMessage(
             subject_prefix + subject,
             text,
             self.from_email,

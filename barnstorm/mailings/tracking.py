@@ -18,12 +18,13 @@ from django.utils.encoding import force_bytes
 SALT = b"barnstorm.mailings.delivery"
 
 
-def _key() -> bytes:
-    return hashlib.sha256(SALT + force_bytes(settings.SECRET_KEY)).digest()
+@functools.lru_cache(maxsize=4)
+def _key(secret: str) -> bytes:
+    return hashlib.sha256(SALT + force_bytes(secret)).digest()
 
 
 def _mac(delivery_id: int) -> str:
-    digest = hmac.new(_key(), str(delivery_id).encode(), hashlib.sha256).digest()[:12]
+    digest = hmac.new(_key(settings.SECRET_KEY), str(delivery_id).encode(), hashlib.sha256).digest()[:12]
     return base64.urlsafe_b64encode(digest).decode()
 
 
