@@ -1,0 +1,63 @@
+"""End to end in Debian's Chromium: a supporter unsubscribes from a message, and the next mailing skips them."""
+
+import os
+from urllib.parse import urlsplit
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect, sync_playwright
+
+from barnstorm.mailings import services
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls here are ordinary
+# blocking calls made between browser steps, so Django's async guard does not apply.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# live_server answers from another thread, so the data must be committed: a transactional test.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Debian's chromium is not installed: apt-get install chromium (the CI script does this)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_a_supporter_unsubscribes_and_the_next_mailing_leaves_them_out(
+    live_server, browser, supporters, make_mailing, organizer
+):
+    # Outside a test transaction on_commit runs at once, and tasks run inline: this sends.
+    services.mailing_start(mailing=make_mailing(), actor=organizer)
+    assert len(mail.outbox) == 12
+    message = next(m for m in mail.outbox if m.to == ["fan4@example.com"])
+    link = message.extra_headers["List-Unsubscribe"].strip("<>")
+    assert urlsplit(link).path in message.body  # the footer's link is the same address
+
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    page.goto(live_server.url + urlsplit(link).path)  # links name SITE_URL; this server is elsewhere
+    expect(page.get_by_role("heading", level=1)).to_have_text("Unsubscribe?")
+    expect(page.locator("main")).to_contain_text("fan4@example.com")
+    page.get_by_role("button", name="Unsubscribe me").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You're unsubscribed")
+    expect(page.locator("main")).to_contain_text("fan4@example.com")
+    expect(page.get_by_role("link", name="Email preferences")).to_be_visible()
+
+    mail.outbox.clear()
+    services.mailing_start(mailing=make_mailing(subjects=["Second update"]), actor=organizer)
+    to = sorted(m.to[0] for m in mail.outbox)
+    assert to == sorted(f"fan{i}@example.com" for i in range(12) if i != 4)
