@@ -148,7 +148,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 EMAIL_HOST = envstr("EMAIL_HOST")
 EMAIL_BACKEND = envstr(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+    # Django's SMTP backend with a faster path for mailings (barnstorm/mailings/backends.py).
+    "barnstorm.mailings.backends.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
 )
 EMAIL_PORT = envint("EMAIL_PORT", 587)
 EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")

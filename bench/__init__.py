@@ -27,6 +27,7 @@ BENCHMARKS = {
     "events": "bench.events",
     "checkin": "bench.checkin",
     "segments": "bench.segments",
+    "mail": "bench.mail",
 }
 
 

@@ -283,11 +283,16 @@ def _recipients(mailing: Mailing, compiled: render.Compiled, rows: list[tuple]) 
     people = render.people_fields(person_ids)
     amounts = render.suggested_amounts(person_ids) if compiled.needs_amount else {}
     steps = render.next_steps(person_ids) if compiled.needs_next_step else {}
+    events = render.nearest_events(people) if compiled.needs_event else {}
     recipients = []
     for delivery_id, person_id, address, variant in rows:
-        extras = dict(steps.get(person_id, {}))
+        extras = {}
         if person_id in amounts:
             extras["suggested_amount"] = amounts[person_id]
+        if compiled.needs_next_step:
+            extras["next_step"] = steps.get(person_id)
+        if compiled.needs_event:
+            extras["event"] = events.get(person_id)
         person = {**people.get(person_id, {}), "email": address}
         recipients.append(render.Recipient(delivery_id, person_id, address, variant or 0, person, extras))
     return recipients

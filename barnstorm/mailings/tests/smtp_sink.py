@@ -41,9 +41,9 @@ class Sink:
         with self._lock:
             return Counter(rcpt for rcpts, _ in self.messages for rcpt in rcpts)
 
-    def parsed(self):
+    def parsed(self, **kwargs):
         with self._lock:
-            return [message_from_bytes(data) for _, data in self.messages]
+            return [message_from_bytes(data, **kwargs) for _, data in self.messages]
 
     def _session(self, rfile, wfile, conn):
         def reply(line: str) -> bool:

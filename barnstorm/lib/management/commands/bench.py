@@ -17,7 +17,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=2026, help="random seed of the generated data")
         parser.add_argument("--queries", type=int, help="search: measured queries of each kind (default 300)")
-        parser.add_argument("--workers", type=int, help="donate: gunicorn worker processes (default 4)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            help="donate: gunicorn worker processes (default 4); mail: worker processes (default 2)",
+        )
         parser.add_argument("--connections", type=int, help="donate: concurrent wrk connections (default 16)")
 
     def handle(self, *args, name: str, scale: float, seed: int, queries: int | None, **options):
