@@ -9,6 +9,7 @@ Django's own code. Set by default when EMAIL_HOST is; any other EMAIL_BACKEND wo
 
 from __future__ import annotations
 
+import functools
 import smtplib
 from email.utils import parseaddr
 
@@ -17,11 +18,16 @@ from django.core.mail.backends.smtp import EmailBackend as DjangoSMTPBackend
 from barnstorm.mailings.mime import MailingMessage
 
 
+@functools.lru_cache(maxsize=64)
+def _envelope_sender(from_email: str) -> str:
+    return parseaddr(from_email)[1]
+
+
 class EmailBackend(DjangoSMTPBackend):
     def _send(self, email_message):
         if not isinstance(email_message, MailingMessage):
             return super()._send(email_message)
-        sender = parseaddr(email_message.from_email)[1]
+        sender = _envelope_sender(email_message.from_email)
         recipients = email_message.recipients()
         if not recipients:
             return False

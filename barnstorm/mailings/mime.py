@@ -10,6 +10,7 @@ to the same parts and headers as Django's own.
 from __future__ import annotations
 
 import binascii
+import functools
 import secrets
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
@@ -27,7 +28,10 @@ def _header_value(value: str) -> str:
     return Header(value.replace("\r", " ").replace("\n", " "), "utf-8").encode()
 
 
+@functools.lru_cache(maxsize=64)
 def _address(value: str) -> str:
+    if "<" not in value and "(" not in value and value.isascii():
+        return value.strip()  # a bare address, as recipients' are
     name, address = parseaddr(value)
     return formataddr((name, address), charset="utf-8") if name else address
 
@@ -66,7 +70,7 @@ class MailingMessage(EmailMultiAlternatives):
         headers = {
             "Subject": _header_value(self.subject),
             "From": _address(self.from_email),
-            "To": ", ".join(_address(a) for a in self.to),
+            "To": ", ".join(_address.__wrapped__(a) for a in self.to),
             "Date": formatdate(localtime=True),
             "Message-ID": f"<{secrets.token_hex(16)}@{self.message_id_domain}>",
             "MIME-Version": "1.0",
