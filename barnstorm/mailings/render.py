@@ -162,7 +162,7 @@ class Compiled:
         self.needs_amount = uses(sources, "suggested_amount")
         self.organization_address = settings.ORGANIZATION_ADDRESS
 
-    def context(self, recipient: Recipient) -> dict:
+    def context(self, recipient: Recipient, urls: Urls | None = None) -> dict:
         context = {
             "person": recipient.person,
             "organization_address": self.organization_address,
@@ -170,7 +170,7 @@ class Compiled:
             **recipient.extras,
         }
         if self.track and recipient.delivery_id:
-            urls = Urls(recipient.delivery_id)
+            urls = urls or Urls(recipient.delivery_id)
             context.update(
                 click_prefix=urls.click_prefix,
                 open_url=urls.open,
@@ -181,16 +181,17 @@ class Compiled:
             context.update(unsubscribe_url="#", preferences_url="#", open_url="")
         return context
 
-    def render(self, recipient: Recipient) -> tuple[str, str, str]:
-        context = Context(self.context(recipient))
+    def render(self, recipient: Recipient, urls: Urls | None = None) -> tuple[str, str, str]:
+        context = Context(self.context(recipient, urls))
         subject = " ".join(self.subjects[recipient.variant].render(context).split())
         return subject, self.text.render(context), self.html.render(context)
 
     def message(self, recipient: Recipient, *, connection=None, subject_prefix: str = "") -> MailingMessage:
-        subject, text, html = self.render(recipient)
+        urls = Urls(recipient.delivery_id) if self.track and recipient.delivery_id else None
+        subject, text, html = self.render(recipient, urls)
         headers = {}
-        if self.track and recipient.delivery_id:
-            unsubscribe = Urls(recipient.delivery_id).unsubscribe
+        if urls is not None:
+            unsubscribe = urls.unsubscribe
             # RFC 8058: mail programs offer a one-click unsubscribe that POSTs to this address.
             headers = {
                 "List-Unsubscribe": f"<{unsubscribe}>",
