@@ -192,7 +192,8 @@ class LineChart:
 
 
 def line_chart(series: list[Series], *, labels: list[str], title: str) -> LineChart:
-    """One line per series (counts), sharing the x labels; the y axis starts at zero."""
+    """One line per series (counts), sharing the x labels; the y axis starts at zero.
+    `lib/_line_chart.html` draws it."""
     plot_bottom, plot_right = HEIGHT - BOTTOM, WIDTH - RIGHT
     plot_height, plot_width = plot_bottom - TOP, plot_right - LEFT
     highest = max((v for s in series for v in s.values), default=0)

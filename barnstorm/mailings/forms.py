@@ -1,5 +1,6 @@
 """Forms for the staff mailing pages. They parse input; what a mailing may be is the service's call
-(`services.mailing_save` checks subjects and templates and its errors land on these fields)."""
+(`services.mailing_save` checks subjects, templates and the model's limits, and its errors land on
+these fields)."""
 
 from __future__ import annotations
 
@@ -69,10 +70,9 @@ class MailingForm(forms.Form):
         initial=0,
         help_text=gettext_lazy("0: as fast as the workers go."),
     )
+    # Its limits (1–100) are the model's: mailing_save refuses a share outside them.
     ab_sample_percent = forms.IntegerField(
         label=gettext_lazy("A/B test sample (%)"),
-        min_value=1,
-        max_value=100,
         initial=20,
         help_text=gettext_lazy("With two or more subjects: the share that gets the variants; the rest get the winner."),
     )
@@ -142,12 +142,6 @@ class ScheduleForm(forms.Form):
         # A datetime-local input has no zone: it is read, and shown, in the site's time zone.
         self.fields["send_at"].help_text = _("Time zone: %(zone)s") % {"zone": timezone.get_current_timezone_name()}
 
-    def clean_send_at(self):
-        send_at = self.cleaned_data["send_at"]
-        if send_at <= timezone.now():
-            raise ValidationError(_("Choose a time in the future, or send it now."))
-        return send_at
-
 
 class TestSendForm(forms.Form):
     to = forms.EmailField(label=gettext_lazy("Send a test to"))
@@ -157,3 +151,6 @@ class TopicForm(forms.ModelForm):
     class Meta:
         model = Topic
         fields = ["name", "description"]
+
+    def validate_unique(self):
+        """Left to services.topic_create: the table's constraint decides, even for two adds at once."""

@@ -2,6 +2,7 @@
 person), and what it achieved (opens, clicks, and actions attributed by refcode)."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -65,7 +66,9 @@ class Mailing(models.Model):
     rate_limit = models.PositiveIntegerField(_("messages per second"), default=0)
 
     # A/B subject test: a share of the recipients gets the variants; the rest get the winner.
-    ab_sample_percent = models.PositiveSmallIntegerField(_("test sample (%)"), default=20)
+    ab_sample_percent = models.PositiveSmallIntegerField(
+        _("test sample (%)"), default=20, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
     ab_measure = models.CharField(_("winner by"), max_length=8, choices=AbMeasure.choices, default=AbMeasure.CLICKS)
     ab_wait_minutes = models.PositiveIntegerField(_("pick the winner after (minutes)"), default=60)
     ab_winner = models.PositiveSmallIntegerField(null=True, blank=True)

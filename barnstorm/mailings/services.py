@@ -65,9 +65,10 @@ MAILING_FIELDS = (
 
 @transaction.atomic
 def mailing_save(*, fields: dict, subjects: list[str], exclusions=(), actor, mailing: Mailing | None = None) -> Mailing:
-    """Create or change a draft. Refuses (ValidationError by field) bad templates or subjects."""
+    """Create or change a draft. Refuses (ValidationError by field) bad templates or subjects, and
+    values outside the model's limits (e.g. ab_sample_percent 1–100)."""
     subjects = [s.strip() for s in subjects if s and s.strip()]
-    errors: dict[str, str] = {}
+    errors: dict[str, str | list[str]] = {}
     if not subjects:
         errors["subject_0"] = "Write a subject."
     elif len(subjects) > MAX_VARIANTS:
@@ -79,14 +80,18 @@ def mailing_save(*, fields: dict, subjects: list[str], exclusions=(), actor, mai
     )
     if mailing is not None and not mailing.is_editable:
         errors["__all__"] = "A mailing that has started sending can no longer be changed."
-    if errors:
-        raise ValidationError(errors)
     if mailing is None:
         mailing = Mailing(created_by=actor)
     for name in MAILING_FIELDS:
         if name in fields:
             setattr(mailing, name, fields[name])
-    mailing.full_clean(exclude=["segment", "topic"])
+    try:
+        mailing.full_clean(exclude=["segment", "topic"])
+    except ValidationError as error:
+        # Reported together with the checks above, so a caller learns everything wrong at once.
+        errors = {**error.message_dict, **errors}
+    if errors:
+        raise ValidationError(errors)
     mailing.save()
     mailing.exclusions.set(exclusions)
     mailing.variants.all().delete()
@@ -101,6 +106,10 @@ def _require_target(mailing: Mailing) -> None:
 
 @transaction.atomic
 def mailing_schedule(*, mailing: Mailing, send_at: datetime, actor) -> Mailing:
+    """Send it at `send_at`. A time already past is refused: the due check would start the
+    mailing at once, which is "send now" under another name, and no organizer means that."""
+    if send_at <= timezone.now():
+        raise ValidationError({"send_at": "Choose a time in the future, or send it now."})
     mailing = Mailing.objects.select_for_update().get(pk=mailing.pk)
     _require_target(mailing)
     if not mailing.is_editable:
@@ -551,12 +560,14 @@ def delivery_clicked(*, delivery: Delivery, link: Link, now: datetime | None = N
 
 
 def delivery_unsubscribe(*, delivery: Delivery, now: datetime | None = None) -> None:
-    """Unsubscribe the address this delivery went to; every send in progress skips it from now."""
-    from barnstorm.people.services import email_status_set
+    """Unsubscribe the address this delivery went to; every send in progress skips it from now.
 
+    A bouncing or complained address stays as it is (see EMAIL_FINALITY); the delivery records
+    the unsubscribe for the mailing's results either way.
+    """
     now = now or timezone.now()
     with transaction.atomic():
-        email_status_set(
+        _email_status_advance(
             address=delivery.address, status=EmailStatus.UNSUBSCRIBED, context={"mailing": delivery.mailing_id}
         )
         Delivery.objects.filter(pk=delivery.pk, unsubscribed_at__isnull=True).update(unsubscribed_at=now)
@@ -567,9 +578,9 @@ def email_event_record(*, address: str, event: str, delivery_id: int | None = No
 
     The address is never mailed again; the delivery it concerns (when the report names it, through
     the provider's metadata or the X-Barnstorm-Delivery header) records it for the mailing's results.
+    The address's status only moves towards a more final one (see EMAIL_FINALITY). Returns the
+    number of addresses it changed.
     """
-    from barnstorm.people.services import email_status_set
-
     status, field = {
         "bounced": (EmailStatus.BOUNCING, "bounced_at"),
         "complained": (EmailStatus.SPAM_COMPLAINT, "complained_at"),
@@ -581,4 +592,112 @@ def email_event_record(*, address: str, event: str, delivery_id: int | None = No
         if delivery_id is not None:
             Delivery.objects.filter(pk=delivery_id, **{f"{field}__isnull": True}).update(**{field: now})
             context["mailing"] = Delivery.objects.filter(pk=delivery_id).values_list("mailing_id", flat=True).first()
+        return _email_status_advance(address=address, status=status, context=context)
+
+
+# How final each address status is. Recipients and reports (delivery_unsubscribe,
+# email_event_record) only ever move an address up this list: an unsubscribe never changes a
+# bouncing or complained address (as "unsubscribed" the link's holder could then resubscribe it,
+# which only an unsubscribe allows), a bounce never changes a complaint, a complaint always applies.
+# Only the owner (email_resubscribe, from "unsubscribed") or an organizer moves one back down.
+EMAIL_FINALITY = {
+    EmailStatus.SUBSCRIBED: 0,
+    EmailStatus.UNSUBSCRIBED: 1,
+    EmailStatus.BOUNCING: 2,
+    EmailStatus.SPAM_COMPLAINT: 3,
+}
+
+
+def _email_status_advance(*, address: str, status: str, context: dict | None = None) -> int:
+    """Set the address's status if that is more final than the one it has. Returns 1 if it changed."""
+    from barnstorm.people.normalize import email_key
+    from barnstorm.people.services import email_status_set
+
+    with transaction.atomic():
+        current = (
+            EmailAddress.objects.select_for_update()
+            .filter(address=email_key(address))
+            .values_list("status", flat=True)
+            .first()
+        )
+        if current is None or EMAIL_FINALITY[current] >= EMAIL_FINALITY[status]:
+            return 0
         return email_status_set(address=address, status=status, context=context)
+
+
+# Preferences page ----------------------------------------------------------------------------
+
+
+def person_topics_set(*, person, wanted_topic_ids, mailing_id: int | None = None) -> bool:
+    """Opt the person out of every topic not wanted and back into the wanted ones.
+
+    Returns False, and records nothing, when that is what they had already.
+    """
+    from barnstorm.mailings.models import Topic
+
+    with transaction.atomic():
+        topics = list(Topic.objects.all())
+        wanted = {t.pk for t in topics} & set(wanted_topic_ids)
+        unwanted = {t.pk for t in topics} - wanted
+        had = set(TopicOptOut.objects.filter(person_id=person.pk).values_list("topic_id", flat=True))
+        if (had & {t.pk for t in topics}) == unwanted:
+            return False
+        TopicOptOut.objects.filter(person_id=person.pk, topic_id__in=wanted).delete()
+        # ignore_conflicts: two submits at once both insert, the unique constraint keeps one row.
+        TopicOptOut.objects.bulk_create(
+            [TopicOptOut(person_id=person.pk, topic_id=pk) for pk in unwanted - had], ignore_conflicts=True
+        )
+        activity_record(
+            person_id=person.pk,
+            kind="email_topics",
+            data={
+                "wanted": [t.name for t in topics if t.pk in wanted],
+                "opted_out": [t.name for t in topics if t.pk in unwanted],
+                "mailing": mailing_id,
+            },
+        )
+    return True
+
+
+def email_resubscribe(*, address: str, mailing_id: int | None = None) -> bool:
+    """The owner asks for mail again. Only an address they unsubscribed comes back; a bouncing or
+    complained one never does (see EMAIL_FINALITY)."""
+    from barnstorm.people.normalize import email_key
+    from barnstorm.people.services import email_status_set
+
+    address = email_key(address)
+    with transaction.atomic():
+        status = (
+            EmailAddress.objects.select_for_update().filter(address=address).values_list("status", flat=True).first()
+        )
+        if status != EmailStatus.UNSUBSCRIBED:
+            return False
+        return bool(
+            email_status_set(
+                address=address,
+                status=EmailStatus.SUBSCRIBED,
+                context={"mailing": mailing_id, "via": "email preferences"},
+            )
+        )
+
+
+# Topics --------------------------------------------------------------------------------------
+
+
+def topic_create(*, name: str, description: str = "", actor):
+    """Add a topic supporters can opt out of. Refuses (ValidationError on "name") a name in use."""
+    from django.db import IntegrityError
+
+    from barnstorm.mailings.models import Topic
+
+    topic = Topic(name=name.strip(), description=description.strip())
+    topic.full_clean(validate_unique=False)
+    try:
+        # The unique constraint decides, not a query before the insert: two organizers adding the
+        # same name at once get one topic and one error.
+        with transaction.atomic():
+            topic.save()
+    except IntegrityError:
+        # Django's own wording ("Topic with this Name already exists."), as the form used to show.
+        raise ValidationError({"name": topic.unique_error_message(Topic, ("name",))}) from None
+    return topic

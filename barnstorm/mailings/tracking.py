@@ -34,6 +34,10 @@ def delivery_token(delivery_id: int) -> str:
 
 def delivery_id_from(token: str) -> int | None:
     """The delivery a token names, or None when it was not made by us."""
+    # The URL lets any characters through. Non-ASCII ones must mean "not ours", not an error:
+    # "²".isdigit() is true yet int() refuses it, and compare_digest raises on non-ASCII text.
+    if not token.isascii():
+        return None
     raw_id, _, mac = token.partition("-")
     if not raw_id.isdigit() or not hmac.compare_digest(mac, _mac(int(raw_id))):
         return None

@@ -176,6 +176,9 @@ def mailing_schedule(request, pk):
     try:
         mailing = services.mailing_schedule(mailing=mailing, send_at=form.cleaned_data["send_at"], actor=request.user)
     except ValidationError as error:
+        if "send_at" in getattr(error, "error_dict", {}):
+            form.add_error("send_at", error.error_dict["send_at"])
+            return _detail(request, mailing, schedule_form=form, status=400)
         messages.error(request, _error_text(error))
     else:
         when = formats.date_format(timezone.localtime(mailing.send_at), "DATETIME_FORMAT")
@@ -261,10 +264,14 @@ def mailing_progress(request, pk):
 def topic_list(request):
     form = TopicForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        # TODO: services.topic_create, so that every intake path shares one write (and its audit).
-        topic = form.save()
-        messages.success(request, _("Topic “%(name)s” added.") % {"name": topic.name})
-        return redirect("mailings:topics")
+        try:
+            data = form.cleaned_data
+            topic = services.topic_create(name=data["name"], description=data["description"], actor=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Topic “%(name)s” added.") % {"name": topic.name})
+            return redirect("mailings:topics")
     return render(
         request,
         "mailings/staff/topics.html",

@@ -10,7 +10,6 @@ import base64
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +19,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
-from barnstorm.activity.services import activity_record
 from barnstorm.mailings import services
 from barnstorm.mailings.models import Delivery, Link, Topic, TopicOptOut
 from barnstorm.mailings.render import with_refcode
@@ -31,14 +29,8 @@ from barnstorm.people.models import EmailAddress, EmailStatus
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
 
-def _delivery_id(token: str) -> int | None:
-    # The URL pattern lets any characters through; non-ASCII ones make int() and
-    # hmac.compare_digest raise instead of simply not matching.
-    return delivery_id_from(token) if token.isascii() else None
-
-
 def _delivery_or_404(token: str) -> Delivery:
-    delivery_id = _delivery_id(token)
+    delivery_id = delivery_id_from(token)
     if delivery_id is None:
         raise Http404
     return get_object_or_404(Delivery, pk=delivery_id)
@@ -48,7 +40,7 @@ def _delivery_or_404(token: str) -> Delivery:
 @never_cache
 def opened(request, token):
     """The pixel is returned whatever the token: a broken image would only worry the reader."""
-    delivery_id = _delivery_id(token)
+    delivery_id = delivery_id_from(token)
     if delivery_id is not None:
         services.delivery_opened(delivery_id=delivery_id)
     return HttpResponse(PIXEL, content_type="image/gif")
@@ -76,7 +68,7 @@ def unsubscribe(request, token):
     delivery = _delivery_or_404(token)
     context = {"address": delivery.address, "preferences_url": reverse("mailings:preferences", args=[token])}
     if request.method == "POST":
-        _unsubscribe(delivery)
+        services.delivery_unsubscribe(delivery=delivery)
         return render(request, "mailings/public/unsubscribed.html", context)
     return render(request, "mailings/public/unsubscribe.html", context)
 
@@ -96,7 +88,7 @@ def preferences(request, token):
     """Topics the person wants, and their subscription. An ordinary form, so CSRF-protected."""
     delivery = _delivery_or_404(token)
     if request.method == "POST" and "everything" in request.POST:
-        _unsubscribe(delivery)
+        services.delivery_unsubscribe(delivery=delivery)
         messages.success(request, _("You're unsubscribed from all our email."))
         return redirect("mailings:preferences", token=token)
 
@@ -107,10 +99,13 @@ def preferences(request, token):
         initial={"topics": [t.pk for t in topics if t.pk not in opted_out]},
     )
     if request.method == "POST" and form.is_valid():
-        wanted = {t.pk for t in form.cleaned_data["topics"]}
-        _topics_set(person_id=delivery.person_id, wanted=wanted, topics=topics, mailing_id=delivery.mailing_id)
+        services.person_topics_set(
+            person=delivery.person,
+            wanted_topic_ids=[t.pk for t in form.cleaned_data["topics"]],
+            mailing_id=delivery.mailing_id,
+        )
         if form.cleaned_data["resubscribe"]:
-            _resubscribe(address=delivery.address, mailing_id=delivery.mailing_id)
+            services.email_resubscribe(address=delivery.address, mailing_id=delivery.mailing_id)
         messages.success(request, _("Saved."))
         return redirect("mailings:preferences", token=token)
 
@@ -127,58 +122,3 @@ def preferences(request, token):
             "has_topics": bool(topics),
         },
     )
-
-
-# These are writes and belong in services.py (the guard inside delivery_unsubscribe; then
-# person_topics_set, email_resubscribe); they are here only until that file can take them.
-
-
-def _unsubscribe(delivery: Delivery) -> None:
-    # A bouncing or complained address already gets nothing. Turning it into "unsubscribed" would
-    # let the link's holder resubscribe it on the preferences page, which only an unsubscribe allows.
-    status = EmailAddress.objects.filter(address=delivery.address).values_list("status", flat=True).first()
-    if status not in (EmailStatus.BOUNCING, EmailStatus.SPAM_COMPLAINT):
-        services.delivery_unsubscribe(delivery=delivery)
-
-
-def _topics_set(*, person_id: int, wanted: set[int], topics: list[Topic], mailing_id: int) -> bool:
-    """Opt the person out of every topic not in `wanted` and back into the rest."""
-    unwanted = {t.pk for t in topics} - wanted
-    with transaction.atomic():
-        had = set(TopicOptOut.objects.filter(person_id=person_id).values_list("topic_id", flat=True))
-        if (had & {t.pk for t in topics}) == unwanted:
-            return False
-        TopicOptOut.objects.filter(person_id=person_id, topic_id__in=wanted).delete()
-        # ignore_conflicts: two submits at once both insert, the unique constraint keeps one row.
-        TopicOptOut.objects.bulk_create(
-            [TopicOptOut(person_id=person_id, topic_id=pk) for pk in unwanted - had], ignore_conflicts=True
-        )
-        activity_record(
-            person_id=person_id,
-            kind="email_topics",
-            data={
-                "wanted": [t.name for t in topics if t.pk in wanted],
-                "opted_out": [t.name for t in topics if t.pk in unwanted],
-                "mailing": mailing_id,
-            },
-        )
-    return True
-
-
-def _resubscribe(*, address: str, mailing_id: int) -> bool:
-    """Only an address its owner unsubscribed comes back; bouncing or complained addresses never do."""
-    from barnstorm.people.services import email_status_set
-
-    with transaction.atomic():
-        status = (
-            EmailAddress.objects.select_for_update().filter(address=address).values_list("status", flat=True).first()
-        )
-        if status != EmailStatus.UNSUBSCRIBED:
-            return False
-        return bool(
-            email_status_set(
-                address=address,
-                status=EmailStatus.SUBSCRIBED,
-                context={"mailing": mailing_id, "via": "email preferences"},
-            )
-        )

@@ -10,7 +10,7 @@ from django.urls import reverse
 from barnstorm.activity.models import Activity
 from barnstorm.mailings import services
 from barnstorm.mailings.models import Delivery, Link, Topic, TopicOptOut
-from barnstorm.mailings.tracking import delivery_token
+from barnstorm.mailings.tracking import delivery_id_from, delivery_token
 from barnstorm.people.models import EmailAddress, EmailStatus
 from barnstorm.people.services import email_status_set
 
@@ -74,6 +74,16 @@ def test_a_bad_token_still_gets_the_pixel_and_records_nothing(client, deliveries
     assert response["Content-Type"] == "image/gif"
     assert not Delivery.objects.filter(opened_at__isnull=False).exists()
     assert not Activity.objects.filter(kind="email_opened").exists()
+
+
+@pytest.mark.parametrize("token", ["²-x", "1-é", "١-x", "é", "1-AAAAAAAAAAAAAAAé"])
+def test_a_token_with_non_ascii_characters_names_no_delivery(token):
+    """The URL lets any characters through: they must mean "not ours", not a server error."""
+    assert delivery_id_from(token) is None
+
+
+def test_a_token_names_the_delivery_it_was_made_for():
+    assert delivery_id_from(delivery_token(1234)) == 1234
 
 
 # Clicks -------------------------------------------------------------------------------------
@@ -284,6 +294,43 @@ def test_unsubscribing_does_not_open_a_way_back_for_a_bouncing_or_complained_add
     client.post(url("preferences", delivery), {"resubscribe": "on"})
 
     assert status_of("fan3@example.com") == status
+
+
+@pytest.mark.parametrize("status", [EmailStatus.BOUNCING, EmailStatus.SPAM_COMPLAINT])
+def test_an_unsubscribe_leaves_a_bouncing_or_complained_address_but_counts_for_the_mailing(deliveries, status):
+    delivery = deliveries["fan3@example.com"]
+    email_status_set(address="fan3@example.com", status=status)
+
+    services.delivery_unsubscribe(delivery=delivery)
+
+    assert status_of("fan3@example.com") == status
+    assert not Activity.objects.filter(kind="email_status", data__status="unsubscribed").exists()
+    delivery.refresh_from_db()
+    assert delivery.unsubscribed_at is not None
+
+
+def test_only_an_unsubscribed_address_is_resubscribed(deliveries):
+    email_status_set(address="fan3@example.com", status=EmailStatus.UNSUBSCRIBED)
+    email_status_set(address="fan4@example.com", status=EmailStatus.BOUNCING)
+
+    assert services.email_resubscribe(address="Fan3@Example.com") is True
+    assert services.email_resubscribe(address="fan4@example.com") is False
+    assert services.email_resubscribe(address="fan5@example.com") is False  # subscribed already
+
+    assert status_of("fan3@example.com") == EmailStatus.SUBSCRIBED
+    assert status_of("fan4@example.com") == EmailStatus.BOUNCING
+
+
+def test_topics_that_do_not_exist_are_ignored(deliveries, topics):
+    person = deliveries["fan3@example.com"].person
+
+    changed = services.person_topics_set(person=person, wanted_topic_ids=[topics["News"].pk, 999_999])
+
+    assert changed is True
+    assert set(TopicOptOut.objects.filter(person_id=person.pk).values_list("topic__name", flat=True)) == {
+        "Events",
+        "Fundraising",
+    }
 
 
 def test_the_preferences_form_is_csrf_protected(deliveries, topics):

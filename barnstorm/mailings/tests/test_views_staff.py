@@ -150,6 +150,21 @@ def test_no_subject_at_all_is_refused_on_the_first_subject(staff_client, iowa):
     assert "subject" in errors["subject_0"][0].lower()
 
 
+@pytest.mark.parametrize(
+    "percent, message",
+    [
+        ("0", "Ensure this value is greater than or equal to 1."),
+        ("101", "Ensure this value is less than or equal to 100."),
+    ],
+)
+def test_an_ab_sample_outside_1_to_100_percent_is_shown_on_its_field(staff_client, iowa, percent, message):
+    response = staff_client.post(reverse("mailings:new"), compose_data(iowa, ab_sample_percent=percent))
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["ab_sample_percent"] == [message]
+    assert not Mailing.objects.exists()
+
+
 def test_a_mailing_that_started_cannot_be_edited(staff_client, make_mailing, organizer, iowa):
     mailing = start_without_sending(make_mailing(), organizer)
     url = reverse("mailings:edit", args=[mailing.pk])
@@ -243,7 +258,7 @@ def test_a_time_in_the_past_is_refused(staff_client, make_mailing):
     response = staff_client.post(reverse("mailings:schedule", args=[mailing.pk]), {"send_at": "2001-01-01T09:00"})
 
     assert response.status_code == 400
-    assert response.context["schedule_form"].errors["send_at"]
+    assert response.context["schedule_form"].errors["send_at"] == ["Choose a time in the future, or send it now."]
     mailing.refresh_from_db()
     assert mailing.status == MailingStatus.DRAFT
 
@@ -416,7 +431,7 @@ def test_a_topic_name_is_used_once(staff_client):
     response = staff_client.post(reverse("mailings:topics"), {"name": "Fundraising"})
 
     assert response.status_code == 400
-    assert response.context["form"].errors["name"]
+    assert response.context["form"].errors["name"] == ["Topic with this Name already exists."]
     assert Topic.objects.count() == 1
 
 

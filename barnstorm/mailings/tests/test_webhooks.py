@@ -10,6 +10,7 @@ from django.urls import reverse
 from barnstorm.mailings import services
 from barnstorm.mailings.models import Delivery
 from barnstorm.people.models import EmailAddress, EmailStatus
+from barnstorm.people.services import email_status_set
 
 WEBHOOK = reverse("anymail:postmark_tracking_webhook")
 
@@ -198,3 +199,50 @@ def test_a_refusal_for_our_content_or_sending_leaves_the_address_alone(client, s
     assert status_of("fan10@example.com") == EmailStatus.SUBSCRIBED
     delivery.refresh_from_db()
     assert delivery.bounced_at is None
+
+
+# An address only moves towards a more final status ------------------------------------------------
+
+SUBSCRIBED, UNSUBSCRIBED = EmailStatus.SUBSCRIBED, EmailStatus.UNSUBSCRIBED
+BOUNCING, SPAM_COMPLAINT = EmailStatus.BOUNCING, EmailStatus.SPAM_COMPLAINT
+STAMP = {"unsubscribed": "unsubscribed_at", "bounced": "bounced_at", "complained": "complained_at"}
+
+
+@pytest.mark.parametrize(
+    "before, event, after",
+    [
+        (SUBSCRIBED, "unsubscribed", UNSUBSCRIBED),
+        (SUBSCRIBED, "bounced", BOUNCING),
+        (SUBSCRIBED, "complained", SPAM_COMPLAINT),
+        (UNSUBSCRIBED, "unsubscribed", UNSUBSCRIBED),
+        (UNSUBSCRIBED, "bounced", BOUNCING),
+        (UNSUBSCRIBED, "complained", SPAM_COMPLAINT),
+        (BOUNCING, "unsubscribed", BOUNCING),
+        (BOUNCING, "bounced", BOUNCING),
+        (BOUNCING, "complained", SPAM_COMPLAINT),
+        (SPAM_COMPLAINT, "unsubscribed", SPAM_COMPLAINT),
+        (SPAM_COMPLAINT, "bounced", SPAM_COMPLAINT),
+        (SPAM_COMPLAINT, "complained", SPAM_COMPLAINT),
+    ],
+)
+def test_an_event_only_moves_an_address_to_a_more_final_status(sent, before, event, after):
+    """An unsubscribe never changes a bounce or a complaint, a bounce never changes a complaint,
+    a complaint always applies; the delivery records the event for the mailing's results either way."""
+    delivery = sent["fan5@example.com"]
+    email_status_set(address="fan5@example.com", status=before)
+
+    changed = services.email_event_record(address="fan5@example.com", event=event, delivery_id=delivery.pk)
+
+    assert status_of("fan5@example.com") == after
+    assert changed == (1 if after != before else 0)
+    delivery.refresh_from_db()
+    assert getattr(delivery, STAMP[event]) is not None
+
+
+def test_a_late_bounce_does_not_undo_a_spam_complaint(client, sent):
+    delivery = sent["fan8@example.com"]
+
+    post(client, complaint("fan8@example.com", delivery=delivery))
+    post(client, bounce("fan8@example.com", delivery=delivery))
+
+    assert status_of("fan8@example.com") == EmailStatus.SPAM_COMPLAINT
