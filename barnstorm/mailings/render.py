@@ -214,6 +214,28 @@ class Compiled:
 # Per-batch personalisation: one query per batch, never one per recipient ---------------------
 
 
+def recipients_for(compiled: Compiled, rows: list[tuple]) -> list[Recipient]:
+    """Recipients with everything their templates use, for rows of
+    (delivery id, person id, address, variant): the send and the preview both start here."""
+    person_ids = [row[1] for row in rows]
+    people = people_fields(person_ids)
+    amounts = suggested_amounts(person_ids) if compiled.needs_amount else {}
+    steps = next_steps(person_ids) if compiled.needs_next_step else {}
+    events = nearest_events(people) if compiled.needs_event else {}
+    recipients = []
+    for delivery_id, person_id, address, variant in rows:
+        extras = {}
+        if person_id in amounts:
+            extras["suggested_amount"] = amounts[person_id]
+        if compiled.needs_next_step:
+            extras["next_step"] = steps.get(person_id)
+        if compiled.needs_event:
+            extras["event"] = events.get(person_id)
+        person = {**people.get(person_id, {}), "email": address}
+        recipients.append(Recipient(delivery_id, person_id, address, variant or 0, person, extras))
+    return recipients
+
+
 def people_fields(person_ids: list[int]) -> dict[int, dict]:
     """The plain fields templates may use, for many people at once."""
     from barnstorm.people.models import Person, PostalAddress

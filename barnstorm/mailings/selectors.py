@@ -385,18 +385,8 @@ def _preview_recipients(mailing: Mailing, compiled: render.Compiled, limit: int)
     would give their templates: name and address fields, suggested amount, next step, event."""
     if mailing.segment_id is None:
         return []
-    people = [(p.pk, p.primary_email or "") for p in segment_sample(query=target_query(mailing), limit=limit)]
-    ids = [pk for pk, _address in people]
-    fields = render.people_fields(ids)
-    amounts = render.suggested_amounts(ids) if compiled.needs_amount else {}
-    steps = render.next_steps(ids) if compiled.needs_next_step else {}
-    recipients = []
-    for pk, address in people:
-        extras = dict(steps.get(pk, {}))
-        if pk in amounts:
-            extras["suggested_amount"] = amounts[pk]
-        recipients.append(render.Recipient(0, pk, address, 0, {**fields.get(pk, {}), "email": address}, extras))
-    return recipients
+    people = segment_sample(query=target_query(mailing), limit=limit)
+    return render.recipients_for(compiled, [(0, p.pk, p.primary_email or "", 0) for p in people])
 
 
 def mailing_preview(*, mailing: Mailing, people: int = 3) -> list[PreviewMessage]:

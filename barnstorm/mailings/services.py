@@ -287,26 +287,6 @@ def _refused_now(mailing: Mailing, chunk: list[render.Recipient]) -> set[int]:
     return refused
 
 
-def _recipients(mailing: Mailing, compiled: render.Compiled, rows: list[tuple]) -> list[render.Recipient]:
-    person_ids = [row[1] for row in rows]
-    people = render.people_fields(person_ids)
-    amounts = render.suggested_amounts(person_ids) if compiled.needs_amount else {}
-    steps = render.next_steps(person_ids) if compiled.needs_next_step else {}
-    events = render.nearest_events(people) if compiled.needs_event else {}
-    recipients = []
-    for delivery_id, person_id, address, variant in rows:
-        extras = {}
-        if person_id in amounts:
-            extras["suggested_amount"] = amounts[person_id]
-        if compiled.needs_next_step:
-            extras["next_step"] = steps.get(person_id)
-        if compiled.needs_event:
-            extras["event"] = events.get(person_id)
-        person = {**people.get(person_id, {}), "email": address}
-        recipients.append(render.Recipient(delivery_id, person_id, address, variant or 0, person, extras))
-    return recipients
-
-
 def _mark_sent(delivery_id: int, now: datetime) -> None:
     # Its own statement and commit: once the server has the message, the row says so.
     with connection.cursor() as cursor:
@@ -368,7 +348,7 @@ def batch_send(*, mailing_id: int, first_id: int, last_id: int) -> BatchResult:
 
 
 def _send_chunk(mailing, compiled, rows, backend, throttle, pending: set[int], result: BatchResult) -> None:
-    recipients = _recipients(mailing, compiled, rows)
+    recipients = render.recipients_for(compiled, rows)
     refused = _refused_now(mailing, recipients)
     result.suppressed += _mark(refused, DeliveryStatus.SUPPRESSED)
     pending -= refused

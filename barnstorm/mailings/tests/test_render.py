@@ -59,3 +59,17 @@ def test_it_knows_which_variables_a_template_uses():
     assert render.uses("{% if event %}x{% endif %}", "event")
     assert not render.uses("<a href='http://x/events/'>events near you</a>", "event")
     assert not render.uses("{{ person.event_count }}", "event")
+
+
+def test_the_preview_personalises_like_the_send(supporters, make_mailing, make_event):  # noqa: F811
+    from barnstorm.mailings.selectors import mailing_preview
+
+    person_upsert(data=PersonInput(email="fan0@example.com", address=AddressInput(zip_code="50309")))
+    make_event(title="Des Moines canvass", zip_code="50310")
+    mailing = make_mailing(html_body="<p>{% if event %}{{ event.title }}{% endif %} / {{ next_step.title }}</p>")
+
+    first = mailing_preview(mailing=mailing)[0]
+
+    assert first.address == "fan0@example.com"
+    assert "Des Moines canvass /" in first.text
+    assert first.text.split("/")[1].strip()  # the ask has a title too
