@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "barnstorm.events",
     "barnstorm.segments",
     "barnstorm.mailings",
+    "barnstorm.field",
 ]
 
 MIDDLEWARE = [

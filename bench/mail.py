@@ -7,7 +7,8 @@ loopback, marking each row sent as the server accepts it. The sink is `smtp-sink
 postfix package (C; ~10,000 messages/s here), so the sink is not what is measured.
 
 In the same run, the baseline: a plain `smtplib` loop sending pre-rendered messages of the same
-mailing to the same sink, one connection, no database.
+mailing to the same sink, one connection, no database — before and after the send; the faster
+of the two is the baseline.
 
 RESULT value = messages per second end to end (from the start of `mailing_start` until the
 mailing is sent); baseline = the plain loop's messages per second. The issue's targets: at least
@@ -69,8 +70,13 @@ def run(context: BenchContext) -> Result:
     )
     try:
         _wait_port(port)
-        baseline = _plain_loop(context, mailing, port, min(BASELINE_MESSAGES, wanted))
+        # The loop is measured before and after the send, and the faster is the baseline: the
+        # machine is shared (autovacuum after a bulk load, say), so a single reading can flatter.
+        count = min(BASELINE_MESSAGES, wanted)
+        before = _plain_loop(context, mailing, port, count)
         value = _send(context, mailing, port, workers)
+        after = _plain_loop(context, mailing, port, count)
+        baseline = max(before, after)
     finally:
         sink.send_signal(signal.SIGTERM)
         sink.wait(timeout=10)

@@ -15,3 +15,5 @@ class SegmentsConfig(AppConfig):
             from barnstorm.donations import segment_predicates as _donations  # noqa: F401
         if apps.is_installed("barnstorm.events"):
             from barnstorm.events import segment_predicates as _events  # noqa: F401
+        if apps.is_installed("barnstorm.field"):
+            from barnstorm.field import segment_predicates as _field  # noqa: F401

@@ -1,0 +1,135 @@
+"""Assignment: batches are leased to one volunteer at a time, expire, and run out cleanly."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from barnstorm.field.models import Contact, ContactStatus, Disposition
+from barnstorm.field.services import (
+    attempt_record,
+    contacts_expire_leases,
+    contacts_lease,
+    contacts_reassign,
+    contacts_release,
+)
+
+
+def test_a_batch_is_the_volunteers_alone(callable_people, make_campaign, make_volunteer):
+    campaign = make_campaign(batch_size=10)
+    vera, will = make_volunteer("vera"), make_volunteer("will")
+
+    first = contacts_lease(campaign=campaign, volunteer=vera)
+    second = contacts_lease(campaign=campaign, volunteer=will)
+
+    assert len(first.contacts) == len(second.contacts) == 10
+    assert not {c.pk for c in first.contacts} & {c.pk for c in second.contacts}
+    assert {c.leased_to_id for c in Contact.objects.filter(pk__in=[c.pk for c in first.contacts])} == {vera.pk}
+
+
+def test_asking_again_gives_the_same_batch_not_a_second_one(callable_people, make_campaign, make_volunteer):
+    campaign = make_campaign(batch_size=5)
+    vera = make_volunteer()
+    first = contacts_lease(campaign=campaign, volunteer=vera)
+    again = contacts_lease(campaign=campaign, volunteer=vera)
+
+    assert [c.pk for c in again.contacts] == [c.pk for c in first.contacts]
+    assert again.new == 0
+    assert Contact.objects.filter(status=ContactStatus.LEASED).count() == 5
+
+
+def test_an_expired_lease_returns_the_unreached_contacts(callable_people, make_campaign, make_volunteer):
+    campaign = make_campaign(batch_size=5, lease_minutes=30)
+    vera, will = make_volunteer("vera"), make_volunteer("will")
+    batch = contacts_lease(campaign=campaign, volunteer=vera)
+    attempt_record(contact=batch.contacts[0], volunteer=vera, disposition=Disposition.REACHED)
+
+    later = timezone.now() + timedelta(minutes=31)
+    assert contacts_expire_leases(now=later) == 4
+    assert Contact.objects.get(pk=batch.contacts[0].pk).status == ContactStatus.DONE
+    taken = contacts_lease(campaign=campaign, volunteer=will, count=30, now=later)
+    assert {c.pk for c in batch.contacts[1:]} <= {c.pk for c in taken.contacts}
+
+
+def test_a_volunteer_who_leaves_gives_everything_back(callable_people, make_campaign, make_volunteer):
+    campaign = make_campaign(batch_size=8)
+    vera = make_volunteer()
+    contacts_lease(campaign=campaign, volunteer=vera)
+
+    assert contacts_release(campaign=campaign, volunteer=vera) == 8
+    assert not Contact.objects.filter(status=ContactStatus.LEASED).exists()
+
+
+def test_the_pool_runs_out_clearly(callable_people, make_campaign, make_volunteer):
+    campaign = make_campaign()
+    first = contacts_lease(campaign=campaign, volunteer=make_volunteer("vera"), count=25)
+    second = contacts_lease(campaign=campaign, volunteer=make_volunteer("will"), count=25)
+    third = contacts_lease(campaign=campaign, volunteer=make_volunteer("xena"), count=25)
+
+    assert (len(first.contacts), first.exhausted) == (25, False)
+    assert (len(second.contacts), second.exhausted) == (5, True)
+    assert (len(third.contacts), third.exhausted) == (0, True)
+
+
+def test_nobody_is_called_twice_in_a_day_even_by_two_campaigns(callable_people, make_campaign, make_volunteer):
+    first, second = make_campaign(), make_campaign()
+    vera = make_volunteer()
+    batch = contacts_lease(campaign=first, volunteer=vera, count=10)
+    for contact in batch.contacts:
+        attempt_record(contact=contact, volunteer=vera, disposition=Disposition.NO_ANSWER)
+    called = {c.person_id for c in batch.contacts}
+
+    other = contacts_lease(campaign=second, volunteer=make_volunteer("will"), count=30)
+    assert not called & {c.person_id for c in other.contacts}
+    assert len(other.contacts) == 20
+    # In the first campaign the unanswered wait for the retry time too.
+    rest = contacts_lease(campaign=first, volunteer=make_volunteer("xena"), count=30)
+    assert len(rest.contacts) == 20 and not called & {c.person_id for c in rest.contacts}
+
+    tomorrow = timezone.now() + timedelta(hours=25)
+    retried = contacts_lease(campaign=first, volunteer=make_volunteer("yuri"), count=30, now=tomorrow)
+    assert called <= {c.person_id for c in retried.contacts}
+
+
+def test_an_organizer_can_hand_a_batch_to_someone_else(callable_people, make_campaign, make_volunteer, organizer):
+    campaign = make_campaign(batch_size=4)
+    vera, will = make_volunteer("vera"), make_volunteer("will")
+    batch = contacts_lease(campaign=campaign, volunteer=vera)
+
+    moved = contacts_reassign(contact_ids=[c.pk for c in batch.contacts[:2]], to=will, actor=organizer)
+
+    assert moved == 2
+    assert [c.pk for c in contacts_lease(campaign=campaign, volunteer=will, count=2).contacts] == [
+        c.pk for c in batch.contacts[:2]
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_volunteers_asking_at_once_never_share_a_contact(callable_people, make_campaign, make_volunteer):
+    campaign = make_campaign(batch_size=4)
+    volunteers = [make_volunteer(f"racer{i}") for i in range(8)]
+    barrier = threading.Barrier(len(volunteers))
+    taken, errors = {}, []
+
+    def ask(volunteer):
+        try:
+            barrier.wait()
+            taken[volunteer.pk] = [c.pk for c in contacts_lease(campaign=campaign, volunteer=volunteer).contacts]
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask, args=(v,)) for v in volunteers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    all_ids = [pk for ids in taken.values() for pk in ids]
+    assert len(all_ids) == len(set(all_ids)) == 30  # 8 × 4 asked, 30 there: all given, none twice
+    for volunteer_id, ids in taken.items():
+        assert set(Contact.objects.filter(pk__in=ids).values_list("leased_to_id", flat=True)) == {volunteer_id}
