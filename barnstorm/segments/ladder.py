@@ -38,17 +38,15 @@ from barnstorm.activity.models import Activity
 from barnstorm.people.models import GroupMembership, GroupRole, Person
 from barnstorm.segments.models import Engagement, Level, LevelChange
 
-# kind → rung. Later apps add their kinds here (or in settings): calls made, texts sent,
-# doors knocked and shifts worked belong on the volunteer rung.
+# kind → rung (settings.ENGAGEMENT_LADDER overrides). A call made, a text sent or a door knocked
+# as a volunteer ("field_volunteered", one per contact attempt) is the volunteer rung.
 DEFAULT_LADDER: dict[str, int] = {
     "donation": Level.DONOR,
     "recurring_started": Level.DONOR,
     "rsvp": Level.VOLUNTEER,
     "attended": Level.VOLUNTEER,
     "event_proposed": Level.VOLUNTEER,
-    "call_made": Level.VOLUNTEER,
-    "text_sent": Level.VOLUNTEER,
-    "canvass_shift": Level.VOLUNTEER,
+    "field_volunteered": Level.VOLUNTEER,
     "hosted_event": Level.LEADER,
     "recruited": Level.LEADER,  # someone signed up, gave or RSVPed through their share link
 }
@@ -59,9 +57,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "rsvp": 2.0,
     "attended": 5.0,
     "event_proposed": 4.0,
-    "call_made": 3.0,
-    "text_sent": 3.0,
-    "canvass_shift": 5.0,
+    "field_volunteered": 1.0,  # per contact attempt: an evening of calls adds up
     "hosted_event": 10.0,
     "recruited": 6.0,
 }

@@ -104,3 +104,15 @@ def test_do_not_contact_marks_the_number_everywhere(callable_people, make_campai
 
     assert PhoneNumber.objects.get(number=call.phone).do_not_call
     assert PhoneNumber.objects.get(number=text.phone).sms_opted_out_at is not None
+
+
+def test_calling_puts_the_volunteer_on_the_volunteer_rung(callable_people, make_campaign, make_volunteer):
+    from barnstorm.segments.ladder import standings_for
+    from barnstorm.segments.models import Level
+
+    campaign = make_campaign()
+    vera = make_volunteer()
+    contact = contacts_lease(campaign=campaign, volunteer=vera).contacts[0]
+    attempt_record(contact=contact, volunteer=vera, disposition=Disposition.NO_ANSWER)
+
+    assert standings_for([vera.person_id])[vera.person_id].level == Level.VOLUNTEER
