@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("barnstorm.events.urls")),
     path("", include("barnstorm.segments.urls")),
     path("", include("barnstorm.mailings.urls")),
+    path("", include("barnstorm.field.urls")),
     path("anymail/", include("anymail.urls")),
     path("django-admin/", admin.site.urls),
 ]

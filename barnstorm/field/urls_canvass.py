@@ -1,0 +1,3 @@
+"""Field URLs: canvass (being written)."""
+
+urlpatterns: list = []

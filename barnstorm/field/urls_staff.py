@@ -1,0 +1,3 @@
+"""Field URLs: staff (being written)."""
+
+urlpatterns: list = []

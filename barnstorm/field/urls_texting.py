@@ -1,0 +1,3 @@
+"""Field URLs: texting (being written)."""
+
+urlpatterns: list = []

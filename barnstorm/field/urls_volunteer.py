@@ -1,0 +1,3 @@
+"""Field URLs: volunteer (being written)."""
+
+urlpatterns: list = []
