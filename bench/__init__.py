@@ -28,6 +28,7 @@ BENCHMARKS = {
     "checkin": "bench.checkin",
     "segments": "bench.segments",
     "mail": "bench.mail",
+    "field": "bench.field",
 }
 
 
