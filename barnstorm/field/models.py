@@ -79,6 +79,7 @@ class CampaignStatus(models.TextChoices):
 class FieldCampaign(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=8, choices=CampaignKind.choices)
+    description = models.TextField(_("instructions for volunteers"), blank=True)
     status = models.CharField(max_length=8, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
     script = models.ForeignKey(Script, on_delete=models.PROTECT, related_name="campaigns")
     segment = models.ForeignKey(

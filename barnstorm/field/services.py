@@ -154,6 +154,7 @@ def contacts_lease(
     count = min(count or campaign.batch_size, 100)
     if campaign.status != CampaignStatus.ACTIVE:
         raise ValidationError("This campaign isn't taking volunteers right now.")
+    contacts_lease_renew(campaign=campaign, volunteer=volunteer, now=now)
     held = contacts_held(campaign=campaign, volunteer=volunteer, now=now)
     batch = Batch(contacts=list(held))
     wanted = count - len(batch.contacts)
@@ -165,6 +166,15 @@ def contacts_lease(
         batch.contacts += list(Contact.objects.filter(pk__in=ids).select_related("person").order_by("id"))
         batch.exhausted = len(ids) < wanted
     return batch
+
+
+def contacts_lease_renew(*, campaign: FieldCampaign, volunteer, now: datetime | None = None) -> int:
+    """A volunteer still at work keeps their batch: each call they record or batch they ask for
+    gives what they hold a fresh lease (one UPDATE). Only a volunteer who goes quiet loses it."""
+    now = now or timezone.now()
+    return Contact.objects.filter(
+        campaign=campaign, leased_to=volunteer, status=ContactStatus.LEASED, leased_until__gt=now
+    ).update(leased_until=now + timedelta(minutes=campaign.lease_minutes))
 
 
 def contacts_held(*, campaign: FieldCampaign, volunteer, now: datetime | None = None):
@@ -270,6 +280,8 @@ def attempt_record(
         contact.save(
             update_fields=["attempts", "last_disposition", "leased_to", "leased_until", "status", "available_at"]
         )
+        if not is_staff:
+            contacts_lease_renew(campaign=campaign, volunteer=volunteer, now=now)
         if disposition == Disposition.DO_NOT_CONTACT and contact.phone:
             restrict = phone_sms_opt_out if campaign.kind == CampaignKind.TEXT else phone_do_not_call_set
             restrict(number=contact.phone, actor=volunteer)

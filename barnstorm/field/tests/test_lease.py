@@ -133,3 +133,20 @@ def test_volunteers_asking_at_once_never_share_a_contact(callable_people, make_c
     assert len(all_ids) == len(set(all_ids)) == 30  # 8 × 4 asked, 30 there: all given, none twice
     for volunteer_id, ids in taken.items():
         assert set(Contact.objects.filter(pk__in=ids).values_list("leased_to_id", flat=True)) == {volunteer_id}
+
+
+def test_a_volunteer_at_work_keeps_their_batch(callable_people, make_campaign, make_volunteer):
+    campaign = make_campaign(batch_size=5, lease_minutes=30)
+    vera = make_volunteer()
+    start = timezone.now()
+    batch = contacts_lease(campaign=campaign, volunteer=vera, now=start)
+    # Twenty minutes per call: without renewal the batch would lapse after the second call.
+    for minutes, contact in zip((20, 40, 60), batch.contacts, strict=False):
+        attempt_record(
+            contact=contact, volunteer=vera, disposition=Disposition.REACHED, now=start + timedelta(minutes=minutes)
+        )
+
+    at_70 = start + timedelta(minutes=70)
+    assert contacts_expire_leases(now=at_70) == 0
+    again = contacts_lease(campaign=campaign, volunteer=vera, now=at_70)
+    assert [c.pk for c in again.contacts[:2]] == [c.pk for c in batch.contacts[3:]]  # still theirs, first

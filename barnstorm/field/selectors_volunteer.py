@@ -1,0 +1,189 @@
+"""Reads for the volunteer's side of a phone bank: the phone banks open to join and how many
+contacts they have left, and the script as it is read to one person on one call.
+
+Who may see what: any signed-in supporter may join any active phone bank; a contact's page is
+only ever found among the contacts the volunteer holds (`services.contacts_held`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import phonenumbers
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.template import Context, Engine, Template
+
+from barnstorm.field.models import (
+    CampaignKind,
+    CampaignStatus,
+    Choice,
+    Contact,
+    ContactStatus,
+    FieldCampaign,
+    Step,
+    StepKind,
+)
+from barnstorm.field.services import AnswerInput
+
+# Above this many contacts left a page says "plenty": counting a million rows to print a number
+# nobody needs would make the list of phone banks as slow as the biggest campaign.
+PLENTY = 1000
+
+
+def _with_remaining(campaigns: QuerySet[FieldCampaign]) -> QuerySet[FieldCampaign]:
+    """Annotate `remaining`: contacts not done yet, exact up to PLENTY, None ("plenty") above.
+
+    The probe reads at most PLENTY + 1 index entries; the exact count runs only when the probe
+    found fewer, so both stay cheap on the campaign's (campaign, status, id) index.
+    """
+    left = Contact.objects.filter(
+        campaign=OuterRef("pk"), status__in=(ContactStatus.AVAILABLE, ContactStatus.LEASED)
+    ).order_by()
+    plenty = Exists(left.values("pk")[PLENTY : PLENTY + 1])
+    # A grouped count of no rows is no row (NULL), not 0.
+    exact = Coalesce(Subquery(left.values("campaign").annotate(n=Count("pk")).values("n")), Value(0))
+    return campaigns.annotate(
+        remaining=Case(When(plenty, then=Value(None)), default=exact, output_field=IntegerField())
+    )
+
+
+def phone_banks_visible() -> QuerySet[FieldCampaign]:
+    """The phone banks a volunteer may open: every one that has been launched."""
+    return FieldCampaign.objects.filter(kind=CampaignKind.PHONE).exclude(status=CampaignStatus.DRAFT)
+
+
+def phone_banks_open() -> QuerySet[FieldCampaign]:
+    """The phone banks taking callers now, newest first, with their event and contacts left."""
+    campaigns = phone_banks_visible().filter(status=CampaignStatus.ACTIVE).select_related("event")
+    return _with_remaining(campaigns).order_by("-created_at", "-pk")
+
+
+def phone_bank_with_remaining(campaign_id: int) -> QuerySet[FieldCampaign]:
+    """One phone bank (as a queryset, for get_object_or_404) with its event and contacts left."""
+    return _with_remaining(phone_banks_visible().filter(pk=campaign_id).select_related("event"))
+
+
+def phone_banks_for_event(event) -> list[FieldCampaign]:
+    """The phone banks of one event (a virtual phone bank party) that are taking callers now."""
+    return list(phone_banks_open().filter(event_id=event.pk))
+
+
+def phone_display(number: str) -> str:
+    """A number as people read it aloud: national format at home, international otherwise."""
+    try:
+        parsed = phonenumbers.parse(number, "US")
+    except phonenumbers.NumberParseException:
+        return number
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if parsed.country_code == 1
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(parsed, style)
+
+
+# The script ------------------------------------------------------------------------------------
+
+# Personalisation is Django's template language over plain dicts of strings: `{{ person.given_name }}`,
+# filters such as `|default:"there"`. No loaders and no tag libraries, so a script can't include a
+# template or reach anything but the strings it is given.
+_SCRIPT_ENGINE = Engine(loaders=[], libraries={}, autoescape=False)
+
+
+def script_text_render(text: str, context: dict) -> str:
+    """A step's text for this call, as plain text (the page escapes it). A broken tag in a
+    script shows the text as written: it must never stop a volunteer's call."""
+    if "{" not in text:
+        return text
+    try:
+        rendered = Template(text, engine=_SCRIPT_ENGINE).render(Context(context, autoescape=False))
+    except Exception:  # an organizer's typo, not a server error
+        return text
+    # render() marks its output safe; this is text with names in it, to be escaped where shown.
+    return str.__str__(rendered)
+
+
+@dataclass
+class ScriptLine:
+    step: Step
+    text: str  # personalised, plain text
+    # What the volunteer had entered, when the page comes back with an error.
+    picked: Collection[int] = ()
+    answer: str = ""
+
+    @property
+    def choices(self) -> list[Choice]:
+        return list(self.step.choices.all())
+
+
+def script_steps(script_id: int) -> list[Step]:
+    """The steps of a script in order, with their choices (two queries)."""
+    return list(Step.objects.filter(script_id=script_id).order_by("position").prefetch_related("choices"))
+
+
+def script_lines(
+    steps: list[Step],
+    *,
+    person,
+    volunteer_name: str,
+    picked: dict[int, list[int]] | None = None,
+    texts: dict[int, str] | None = None,
+) -> list[ScriptLine]:
+    """The script as read to `person`: each step's text personalised, with any answers given."""
+    context = {
+        "person": {"given_name": person.given_name, "family_name": person.family_name},
+        "volunteer": {"given_name": volunteer_name},
+    }
+    picked, texts = picked or {}, texts or {}
+    return [
+        ScriptLine(
+            step=step,
+            text=script_text_render(step.text, context),
+            picked=set(picked.get(step.pk, ())),
+            answer=texts.get(step.pk, ""),
+        )
+        for step in steps
+    ]
+
+
+def steps_on_path(steps: list[Step], picked: dict[int, list[int]]) -> set[int]:
+    """The ids of the steps a call goes through, given the choices picked on each question.
+
+    Steps run in order, except that a picked choice with a `goto` further down jumps there,
+    skipping the steps between (on a question with several answers, the first picked choice
+    that jumps decides). A `goto` backwards, or out of the script, is ignored: no loops.
+    The call page's script does the same in the browser, to hide the skipped steps.
+    """
+    index = {step.pk: i for i, step in enumerate(steps)}
+    on_path: set[int] = set()
+    i = 0
+    while i < len(steps):
+        step = steps[i]
+        on_path.add(step.pk)
+        following = i + 1
+        chosen = picked.get(step.pk, ())
+        for choice in step.choices.all():
+            if choice.pk in chosen and index.get(choice.goto_id, -1) > i:
+                following = index[choice.goto_id]
+                break
+        i = following
+    return on_path
+
+
+def answers_on_path(steps: list[Step], picked: dict[int, list[int]], texts: dict[int, str]) -> list[AnswerInput]:
+    """The answers to record: those to questions the call went through. An answer left on a
+    step that a chosen `goto` skipped (entered before the volunteer changed their mind, or
+    sent without the page's script) is not what the person said, so it is dropped."""
+    on_path = steps_on_path(steps, picked)
+    answers = []
+    for step in steps:
+        if step.pk not in on_path or not step.is_question:
+            continue
+        if step.kind == StepKind.FREE:
+            if texts.get(step.pk, "").strip():
+                answers.append(AnswerInput(step_id=step.pk, text=texts[step.pk]))
+        elif picked.get(step.pk):
+            answers.append(AnswerInput(step_id=step.pk, choice_ids=list(picked[step.pk])))
+    return answers
