@@ -218,6 +218,10 @@ MAILING_DEFAULT_AMOUNT = envint("MAILING_DEFAULT_AMOUNT", 27)
 # Where django-anymail's tracking webhooks check basic auth ("user:password"); see docs/mailings.md.
 ANYMAIL = {"WEBHOOK_SECRET": envstr("ANYMAIL_WEBHOOK_SECRET")} if envstr("ANYMAIL_WEBHOOK_SECRET") else {}
 
+# Peer-to-peer texting: the hours (recipient's local time) when volunteers may text, "9-21" or
+# "9:30-20:30". Point the SMS provider's inbound and status webhooks at SITE_URL/field/sms/inbound/.
+TEXTING_HOURS = envstr("TEXTING_HOURS", "9-21")
+
 # Map background tiles for event maps; blank means no tiles (the list and markers still work).
 MAP_TILE_URL = envstr("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, Value
@@ -104,7 +105,8 @@ LEASE_SQL = """
 UPDATE {contact} SET status = %s, leased_to_id = %s, leased_until = %s
 WHERE id IN (
     SELECT c.id FROM {contact} c
-    WHERE c.campaign_id = %s AND c.status = %s AND (c.available_at IS NULL OR c.available_at <= %s)
+    WHERE c.campaign_id = %s AND c.id >= %s AND c.status = %s
+      AND (c.available_at IS NULL OR c.available_at <= %s)
       AND NOT EXISTS (
           SELECT 1 FROM {attempt} a
           WHERE a.person_id = c.person_id AND a.channel = %s AND a.created_at > %s
@@ -117,7 +119,7 @@ RETURNING id
 """
 
 
-def _lease(campaign: FieldCampaign, volunteer, count: int, now: datetime) -> list[int]:
+def _lease(campaign: FieldCampaign, volunteer, count: int, now: datetime, floor: int = 0) -> list[int]:
     sql = LEASE_SQL.format(
         contact=Contact._meta.db_table,
         attempt=Attempt._meta.db_table,
@@ -127,12 +129,35 @@ def _lease(campaign: FieldCampaign, volunteer, count: int, now: datetime) -> lis
     recent = now - timedelta(hours=campaign.retry_hours)
     params = [
         ContactStatus.LEASED, volunteer.pk, until,
-        campaign.pk, ContactStatus.AVAILABLE, now, campaign.kind, recent, count,
+        campaign.pk, floor, ContactStatus.AVAILABLE, now, campaign.kind, recent, count,
         ContactStatus.AVAILABLE,
     ]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
+
+
+# Where the pool's first available contact probably is. Contacts are handed out in id order, so
+# the ones before are mostly taken; on PostgreSQL a scan from the start would step over every
+# taken row's stale index entries until vacuum clears them (measured: 25 ms at 35,000 taken,
+# growing). A hint only: a lease that finds too few above it looks again from the start, and
+# anything put back into the pool clears it.
+FLOOR_SECONDS = 600
+
+
+def _floor_key(campaign_id: int) -> str:
+    return f"field-lease-floor:{campaign_id}"
+
+
+def _floor(campaign: FieldCampaign) -> int:
+    return cache.get(_floor_key(campaign.pk)) or 0
+
+
+def _floor_clear(campaign_id: int | None) -> None:
+    if campaign_id is None:
+        cache.delete_many([_floor_key(pk) for pk in FieldCampaign.objects.values_list("pk", flat=True)])
+    else:
+        cache.delete(_floor_key(campaign_id))
 
 
 @dataclass
@@ -159,9 +184,14 @@ def contacts_lease(
     batch = Batch(contacts=list(held))
     wanted = count - len(batch.contacts)
     if wanted > 0:
-        ids = _lease(campaign, volunteer, wanted, now)
+        floor = _floor(campaign)
+        ids = _lease(campaign, volunteer, wanted, now, floor)
+        if len(ids) < wanted and floor:
+            ids += _lease(campaign, volunteer, wanted - len(ids), now)  # the floor is only a hint
         if len(ids) < wanted and contacts_expire_leases(campaign=campaign, now=now):
             ids += _lease(campaign, volunteer, wanted - len(ids), now)
+        if ids:
+            cache.set(_floor_key(campaign.pk), min(ids), FLOOR_SECONDS)
         batch.new = len(ids)
         batch.contacts += list(Contact.objects.filter(pk__in=ids).select_related("person").order_by("id"))
         batch.exhausted = len(ids) < wanted
@@ -194,14 +224,19 @@ def contacts_expire_leases(*, campaign: FieldCampaign | None = None, now: dateti
     expired = Contact.objects.filter(status=ContactStatus.LEASED, leased_until__lte=now)
     if campaign is not None:
         expired = expired.filter(campaign=campaign)
-    return expired.update(status=ContactStatus.AVAILABLE, leased_to=None, leased_until=None)
+    returned = expired.update(status=ContactStatus.AVAILABLE, leased_to=None, leased_until=None)
+    if returned:
+        _floor_clear(campaign.pk if campaign is not None else None)
+    return returned
 
 
 def contacts_release(*, campaign: FieldCampaign, volunteer) -> int:
     """A volunteer stops: what they hold goes back at once, untouched."""
-    return Contact.objects.filter(campaign=campaign, leased_to=volunteer, status=ContactStatus.LEASED).update(
+    returned = Contact.objects.filter(campaign=campaign, leased_to=volunteer, status=ContactStatus.LEASED).update(
         status=ContactStatus.AVAILABLE, leased_to=None, leased_until=None
     )
+    _floor_clear(campaign.pk)
+    return returned
 
 
 def contacts_reassign(*, contact_ids, to, actor, now: datetime | None = None) -> int:

@@ -150,3 +150,13 @@ def test_a_volunteer_at_work_keeps_their_batch(callable_people, make_campaign, m
     assert contacts_expire_leases(now=at_70) == 0
     again = contacts_lease(campaign=campaign, volunteer=vera, now=at_70)
     assert [c.pk for c in again.contacts[:2]] == [c.pk for c in batch.contacts[3:]]  # still theirs, first
+
+
+def test_contacts_given_back_are_handed_out_before_later_ones(callable_people, make_campaign, make_volunteer):
+    campaign = make_campaign(batch_size=5)
+    vera, will, xena = make_volunteer("vera"), make_volunteer("will"), make_volunteer("xena")
+    given_back = [c.pk for c in contacts_lease(campaign=campaign, volunteer=vera).contacts]
+    contacts_lease(campaign=campaign, volunteer=will)  # the pool's first free contact is now further on
+    contacts_release(campaign=campaign, volunteer=vera)
+
+    assert [c.pk for c in contacts_lease(campaign=campaign, volunteer=xena).contacts] == given_back
