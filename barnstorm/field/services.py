@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from barnstorm.activity.services import activity_record
@@ -204,7 +205,7 @@ def contacts_lease_renew(*, campaign: FieldCampaign, volunteer, now: datetime | 
     now = now or timezone.now()
     return Contact.objects.filter(
         campaign=campaign, leased_to=volunteer, status=ContactStatus.LEASED, leased_until__gt=now
-    ).update(leased_until=now + timedelta(minutes=campaign.lease_minutes))
+    ).update(leased_until=Greatest(F("leased_until"), Value(now + timedelta(minutes=campaign.lease_minutes))))
 
 
 def contacts_held(*, campaign: FieldCampaign, volunteer, now: datetime | None = None):

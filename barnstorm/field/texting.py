@@ -126,6 +126,9 @@ def _fill(template, *, person, volunteer) -> str:
 # Sending ---------------------------------------------------------------------------------------
 
 
+CONVERSATION_HOLD = timedelta(days=7)
+
+
 def text_initial_send(*, contact: Contact, volunteer, now: datetime | None = None) -> TextMessage:
     """Send a contact the campaign's first text, once, on the volunteer's click.
 
@@ -146,6 +149,10 @@ def text_initial_send(*, contact: Contact, volunteer, now: datetime | None = Non
         if not _claim(key, now):
             raise ValidationError(f"{_name(contact)} has already been sent the first text.", code="already_sent")
         number = _number_reserve(campaign, now)
+        # A conversation stays with the volunteer who started it: replies can come hours later.
+        Contact.objects.filter(pk=contact.pk).update(
+            leased_until=Greatest(F("leased_until"), Value(now + CONVERSATION_HOLD))
+        )
     return _send(contact=contact, volunteer=volunteer, body=body, number=number, claim=key, now=now)
 
 

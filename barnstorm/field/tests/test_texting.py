@@ -19,7 +19,7 @@ from barnstorm.field.models import (
     TextDirection,
     TextMessage,
 )
-from barnstorm.field.services import attempt_record, contacts_lease
+from barnstorm.field.services import attempt_record, contacts_expire_leases, contacts_lease
 from barnstorm.field.texting import (
     is_opt_out,
     text_delivery_record,
@@ -177,8 +177,15 @@ def test_sending_keeps_the_conversation_with_the_volunteer(campaign, vera):
 
     contact.refresh_from_db()
     assert (contact.status, contact.leased_to) == (ContactStatus.LEASED, vera)
-    assert contact.leased_until == NOON + timedelta(minutes=50)
+    assert contact.leased_until == NOON + timedelta(minutes=20, days=7)  # replies come when they come
     assert contact.attempts == 0  # finishing it is the volunteer's call, with attempt_record
+
+    # Three hours later the volunteer's other contacts may have gone back, this conversation not.
+    later = NOON + timedelta(hours=3)
+    assert contacts_expire_leases(campaign=campaign, now=later) == 4
+    inbound(contact, "Sure, what's up?")
+    text_reply_send(contact=contact, volunteer=vera, body="Thanks! Can we count on your vote?", now=later)
+    assert contacts_lease(campaign=campaign, volunteer=vera, now=later).contacts[0].pk == contact.pk
 
 
 def test_a_campaign_that_is_paused_sends_nothing(campaign, vera):
