@@ -100,11 +100,11 @@ def _campaign_prepare(context: BenchContext, wanted: int):
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (campaign_id, person_id, phone, status, attempts, last_disposition) "
-            f"SELECT %s, id, '+1515' || lpad((id % 10000000)::text, 7, '0'), 'available', 0, '' "
+            f"SELECT %s, id, '+1515' || lpad((id %% 10000000)::text, 7, '0'), 'available', 0, '' "
             f"FROM {Person._meta.db_table} ORDER BY id LIMIT %s"
             if connection.vendor == "postgresql"
             else f"INSERT INTO {table} (campaign_id, person_id, phone, status, attempts, last_disposition) "
-            f"SELECT %s, id, '+1515' || substr('0000000' || (id % 10000000), -7), 'available', 0, '' "
+            f"SELECT %s, id, '+1515' || substr('0000000' || (id %% 10000000), -7), 'available', 0, '' "
             f"FROM {Person._meta.db_table} ORDER BY id LIMIT %s",
             [campaign.pk, wanted],
         )
