@@ -65,7 +65,8 @@ def campaign_launch(*, campaign: FieldCampaign, actor) -> FieldCampaign:
         _contacts_insert(campaign, snapshot.pk)
         campaign.snapshot = snapshot
         campaign.status = CampaignStatus.ACTIVE
-        campaign.save(update_fields=["snapshot", "status"])
+        campaign.launched_at = timezone.now()
+        campaign.save(update_fields=["snapshot", "status", "launched_at"])
     return campaign
 
 
@@ -240,17 +241,15 @@ def contacts_release(*, campaign: FieldCampaign, volunteer) -> int:
     return returned
 
 
-def contacts_reassign(*, contact_ids, to, actor, now: datetime | None = None) -> int:
-    """An organizer hands contacts (held or waiting) to another volunteer, with a fresh lease."""
+def contacts_reassign(*, campaign: FieldCampaign, contact_ids, to, actor, now: datetime | None = None) -> int:
+    """An organizer hands contacts of `campaign` (held or waiting) to another volunteer, with a
+    fresh lease. Contacts of other campaigns, finished ones and inactive accounts are refused."""
     now = now or timezone.now()
-    moved = 0
-    for campaign_id, minutes in (
-        FieldCampaign.objects.filter(contacts__pk__in=contact_ids).values_list("pk", "lease_minutes").distinct()
-    ):
-        moved += Contact.objects.filter(
-            pk__in=contact_ids, campaign_id=campaign_id, status__in=(ContactStatus.AVAILABLE, ContactStatus.LEASED)
-        ).update(status=ContactStatus.LEASED, leased_to=to, leased_until=now + timedelta(minutes=minutes))
-    return moved
+    if not to.is_active:
+        raise ValidationError("That account is switched off.")
+    return Contact.objects.filter(
+        pk__in=list(contact_ids), campaign=campaign, status__in=(ContactStatus.AVAILABLE, ContactStatus.LEASED)
+    ).update(status=ContactStatus.LEASED, leased_to=to, leased_until=now + timedelta(minutes=campaign.lease_minutes))
 
 
 # Recording -----------------------------------------------------------------------------------

@@ -392,21 +392,15 @@ def campaign_close(*, campaign: FieldCampaign, actor) -> int:
 
 def campaign_contacts_reassign(*, campaign: FieldCampaign, contact_ids, to, actor) -> int:
     """Hand contacts of this campaign (held or waiting, never done) to volunteer `to`, with a fresh
-    lease, through services.contacts_reassign. Ids of other campaigns' contacts are ignored."""
+    lease, through services.contacts_reassign, which ignores other campaigns' contacts."""
     if campaign.status not in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED):
         raise ValidationError(_("Contacts can only be reassigned while the campaign runs or is paused."))
     if to is None or not to.is_active:
         raise ValidationError(_("Choose an active volunteer to give the contacts to."))
-    ids = list(
-        Contact.objects.filter(
-            campaign=campaign,
-            pk__in=list(contact_ids),
-            status__in=(ContactStatus.AVAILABLE, ContactStatus.LEASED),
-        ).values_list("pk", flat=True)
-    )
-    if not ids:
+    moved = services.contacts_reassign(campaign=campaign, contact_ids=contact_ids, to=to, actor=actor)
+    if not moved:
         raise ValidationError(_("Choose the contacts to reassign."))
-    return services.contacts_reassign(contact_ids=ids, to=to, actor=actor)
+    return moved
 
 
 # Sending numbers -----------------------------------------------------------------------------------

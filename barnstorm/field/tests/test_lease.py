@@ -98,7 +98,10 @@ def test_an_organizer_can_hand_a_batch_to_someone_else(callable_people, make_cam
     vera, will = make_volunteer("vera"), make_volunteer("will")
     batch = contacts_lease(campaign=campaign, volunteer=vera)
 
-    moved = contacts_reassign(contact_ids=[c.pk for c in batch.contacts[:2]], to=will, actor=organizer)
+    other = make_campaign()
+    stranger = contacts_lease(campaign=other, volunteer=vera, count=1).contacts[0]
+    ids = [c.pk for c in batch.contacts[:2]] + [stranger.pk]
+    moved = contacts_reassign(campaign=campaign, contact_ids=ids, to=will, actor=organizer)
 
     assert moved == 2
     assert [c.pk for c in contacts_lease(campaign=campaign, volunteer=will, count=2).contacts] == [
