@@ -141,6 +141,7 @@ CELERY_BEAT_SCHEDULE = {
     "engagement-refresh-recent": {"task": "barnstorm.segments.tasks.engagement_refresh_recent", "schedule": 120.0},
     "dashboard-refresh": {"task": "barnstorm.segments.tasks.dashboard_refresh", "schedule": 300.0},
     "mailings-due": {"task": "barnstorm.mailings.tasks.mailings_due", "schedule": 60.0},
+    "field-leases-expire": {"task": "barnstorm.field.tasks.contacts_expire_leases", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -163,3 +163,15 @@ def test_contacts_given_back_are_handed_out_before_later_ones(callable_people, m
     contacts_release(campaign=campaign, volunteer=vera)
 
     assert [c.pk for c in contacts_lease(campaign=campaign, volunteer=xena).contacts] == given_back
+
+
+def test_the_beat_task_returns_lapsed_batches(callable_people, make_campaign, make_volunteer):
+    from barnstorm.field import tasks
+
+    campaign = make_campaign(batch_size=3)
+    batch = contacts_lease(campaign=campaign, volunteer=make_volunteer(), now=timezone.now() - timedelta(hours=2))
+
+    assert tasks.contacts_expire_leases.delay().get() == 3
+    assert set(Contact.objects.filter(pk__in=[c.pk for c in batch.contacts]).values_list("status", flat=True)) == {
+        ContactStatus.AVAILABLE
+    }
