@@ -103,9 +103,11 @@ def _contacts_insert(campaign: FieldCampaign, snapshot_id: int) -> int:
 # Leasing -------------------------------------------------------------------------------------
 
 
+# The pick is a materialised CTE, not `id IN (subquery … LIMIT n)`: PostgreSQL may run such a
+# subquery again for each row it updates, and each run — the rows before now taken — picks
+# others, so one "give me 25" could take every contact (seen on a fresh CI database).
 LEASE_SQL = """
-UPDATE {contact} SET status = %s, leased_to_id = %s, leased_until = %s
-WHERE id IN (
+WITH picked AS MATERIALIZED (
     SELECT c.id FROM {contact} c
     WHERE c.campaign_id = %s AND c.id >= %s AND c.status = %s
       AND (c.available_at IS NULL OR c.available_at <= %s)
@@ -116,7 +118,9 @@ WHERE id IN (
     ORDER BY c.id
     LIMIT %s
     {lock}
-) AND status = %s
+)
+UPDATE {contact} SET status = %s, leased_to_id = %s, leased_until = %s
+WHERE id IN (SELECT id FROM picked) AND status = %s
 RETURNING id
 """
 
@@ -130,8 +134,8 @@ def _lease(campaign: FieldCampaign, volunteer, count: int, now: datetime, floor:
     until = now + timedelta(minutes=campaign.lease_minutes)
     recent = now - timedelta(hours=campaign.retry_hours)
     params = [
-        ContactStatus.LEASED, volunteer.pk, until,
         campaign.pk, floor, ContactStatus.AVAILABLE, now, campaign.kind, recent, count,
+        ContactStatus.LEASED, volunteer.pk, until,
         ContactStatus.AVAILABLE,
     ]  # fmt: skip
     with connection.cursor() as cursor:

@@ -236,15 +236,17 @@ class BatchResult:
     released: int = 0
 
 
-# The condition is repeated outside the subquery so that, on PostgreSQL, a row another run
-# claimed between the two is skipped (READ COMMITTED re-checks the outer WHERE after the lock).
+# The pick is a materialised CTE, not `id IN (subquery … LIMIT n)`, which PostgreSQL may run
+# again per updated row (each run picking other rows). The condition is repeated in the UPDATE
+# so that a row another run claimed in between is skipped (READ COMMITTED re-checks it).
 CLAIM_SQL = """
-UPDATE {table} SET status = %s, claimed_at = %s
-WHERE id IN (
+WITH picked AS MATERIALIZED (
     SELECT id FROM {table}
     WHERE mailing_id = %s AND id BETWEEN %s AND %s AND {claimable}
     ORDER BY id LIMIT %s
-) AND {claimable}
+)
+UPDATE {table} SET status = %s, claimed_at = %s
+WHERE id IN (SELECT id FROM picked) AND {claimable}
 RETURNING id, person_id, address, variant
 """
 CLAIMABLE = "(status = %s OR (status = %s AND claimed_at < %s))"
@@ -256,7 +258,7 @@ def _claim(mailing_id: int, first_id: int, last_id: int, now: datetime, limit: i
     claimable = [DeliveryStatus.QUEUED, DeliveryStatus.SENDING, stale]
     sql = CLAIM_SQL.format(table=Delivery._meta.db_table, claimable=CLAIMABLE)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [DeliveryStatus.SENDING, now, mailing_id, first_id, last_id, *claimable, limit, *claimable])
+        cursor.execute(sql, [mailing_id, first_id, last_id, *claimable, limit, DeliveryStatus.SENDING, now, *claimable])
         return sorted(cursor.fetchall())
 
 
