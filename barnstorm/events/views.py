@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from barnstorm.events import ics, links, selectors, services
 from barnstorm.events.forms import EventSearchForm, RsvpChoicesForm, RsvpForm
 from barnstorm.events.models import Event, EventStatus, Rsvp, RsvpStatus
+from barnstorm.field.selectors_volunteer import phone_banks_for_event
 from barnstorm.lib.ratelimit import client_ip, rate_limit_exceeded
 from barnstorm.people.forms import add_service_errors
 from barnstorm.people.models import LocalGroup
@@ -212,6 +213,8 @@ def event_detail(request, event_id: int):
             "my_rsvp": my_rsvp,
             "show_street": bool(event.street) and (not event.is_private_home or my_rsvp is not None),
             "manage_url": reverse("events:rsvp_manage", args=[links.rsvp_manage_token(my_rsvp.pk)]) if my_rsvp else "",
+            # A virtual phone bank party: the phone banks its attendees call from (one query).
+            "phonebanks": phone_banks_for_event(event),
         },
         status=status,
     )

@@ -1,7 +1,8 @@
-"""Reads for the volunteer's side of a phone bank: the phone banks open to join and how many
-contacts they have left, and the script as it is read to one person on one call.
+"""Reads for the volunteer's side of the field: the campaigns open to join (phone banks, texting,
+canvasses) and how many contacts they have left, and the script as it is read to one person on
+one call.
 
-Who may see what: any signed-in supporter may join any active phone bank; a contact's page is
+Who may see what: any signed-in supporter may join any active campaign; a contact's page is
 only ever found among the contacts the volunteer holds (`services.contacts_held`).
 """
 
@@ -58,6 +59,18 @@ def phone_banks_open() -> QuerySet[FieldCampaign]:
     """The phone banks taking callers now, newest first, with their event and contacts left."""
     campaigns = phone_banks_visible().filter(status=CampaignStatus.ACTIVE).select_related("event")
     return _with_remaining(campaigns).order_by("-created_at", "-pk")
+
+
+# The volunteers' home lists the kinds in this order, each under its own heading.
+KINDS_LISTED = (CampaignKind.PHONE, CampaignKind.TEXT, CampaignKind.CANVASS)
+
+
+def campaigns_open_by_kind() -> list[tuple[CampaignKind, list[FieldCampaign]]]:
+    """Every campaign taking volunteers now, grouped by kind in KINDS_LISTED order (a kind with
+    none has an empty list), newest first, with their event and contacts left: one query."""
+    campaigns = FieldCampaign.objects.filter(status=CampaignStatus.ACTIVE, kind__in=KINDS_LISTED)
+    rows = list(_with_remaining(campaigns.select_related("event")).order_by("-created_at", "-pk"))
+    return [(kind, [campaign for campaign in rows if campaign.kind == kind]) for kind in KINDS_LISTED]
 
 
 def phone_bank_with_remaining(campaign_id: int) -> QuerySet[FieldCampaign]:

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:campaign_id>/batch/", views.batch, name="batch"),
     path("<int:campaign_id>/release/", views.release, name="release"),
     path("<int:campaign_id>/call/<int:contact_id>/", views.call, name="call"),
+    path("<int:campaign_id>/call/<int:contact_id>/bridge/", views.call_bridge, name="call_bridge"),
 ]

@@ -2,7 +2,8 @@
 contacts, call them one by one from the script, record what happened, stop when you like.
 
 Reads come from selectors_volunteer; every write goes through the services (`contacts_lease`,
-`contacts_release`, `attempt_record`). A contact's page is found only among the contacts the
+`contacts_release`, `attempt_record`), and a call through the campaign line through
+`calls.call_bridge_start`. A contact's page is found only among the contacts the
 signed-in volunteer holds: anybody else's contact, or one whose lease ran out, is a 404.
 """
 
@@ -14,11 +15,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from barnstorm.events.permissions import supporter_required
+from barnstorm.field import calls, services
 from barnstorm.field import selectors_volunteer as selectors
-from barnstorm.field import services
 from barnstorm.field.models import Contact, Disposition, FieldCampaign, Step, StepKind
 
 # What can happen on a call, in the order of the buttons ("Not home" is for doors).
@@ -47,7 +48,10 @@ def _volunteer_name(user) -> str:
 @supporter_required
 @require_GET
 def home(request):
-    return render(request, "field/volunteer/home.html", {"campaigns": selectors.phone_banks_open()})
+    """Every campaign open to volunteers, by kind: phone banks, texting, canvasses."""
+    groups = selectors.campaigns_open_by_kind()
+    context = {"groups": groups, "any_open": any(campaigns for _kind, campaigns in groups)}
+    return render(request, "field/volunteer/home.html", context)
 
 
 @supporter_required
@@ -148,8 +152,28 @@ def call(request, campaign_id: int, contact_id: int):
         "dispositions": PHONE_DISPOSITIONS,
         "notes": request.POST.get("notes", ""),
         "errors": errors,
+        "bridge": calls.call_bridge_available() and bool(contact.phone),
     }
     return render(request, "field/volunteer/call.html", context, status=400 if errors else 200)
+
+
+@supporter_required
+@require_POST
+def call_bridge(request, campaign_id: int, contact_id: int):
+    """ "Call through the campaign line": Twilio rings the volunteer, then connects the contact."""
+    phone_bank = _phone_bank(campaign_id)
+    contact = get_object_or_404(services.contacts_held(campaign=phone_bank, volunteer=request.user), pk=contact_id)
+    try:
+        calls.call_bridge_start(contact=contact, volunteer=request.user)
+    except PermissionDenied as error:  # the lease ran out between the page and the tap
+        raise Http404 from error
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        person = contact.person
+        name = f"{person.given_name} {person.family_name}".strip() or selectors.phone_display(contact.phone)
+        messages.success(request, _("Your phone will ring; answer it to be connected to %(name)s.") % {"name": name})
+    return redirect("field:call", campaign_id=phone_bank.pk, contact_id=contact.pk)
 
 
 def _answers_posted(post, steps: list[Step]) -> tuple[dict[int, list[int]], dict[int, str]]:
