@@ -18,6 +18,7 @@ import logging
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_API_BASE = "https://api.twilio.com"
 TIMEOUT_SECONDS = 15.0
+RING_GUARD_SECONDS = 30
 
 
 def call_bridge_available() -> bool:
@@ -72,11 +74,15 @@ def call_bridge_start(*, contact: Contact, volunteer) -> str:
     own_phone = _volunteer_phone(volunteer)
     line = _campaign_line(campaign)
 
+    # A double tap rings the volunteer once: one bridge per contact per RING_GUARD_SECONDS.
+    if not cache.add(f"field-call-bridge:{contact.pk}", volunteer.pk, RING_GUARD_SECONDS):
+        raise ValidationError("Your phone is already ringing for this call: answer it to be connected.")
     twiml = VoiceResponse()
     twiml.dial(caller_id=line).number(contact.phone)
     try:
         call = _client().api.v2010.account.calls.create(to=own_phone, from_=line, twiml=str(twiml))
     except TwilioRestException as exc:
+        cache.delete(f"field-call-bridge:{contact.pk}")  # nothing rings: the volunteer may try again
         detail = str(exc.msg).removeprefix("Unable to create record: ")  # the SDK's preamble
         raise ValidationError(f"Twilio couldn't place the call: {detail} (error {exc.code or exc.status}).") from exc
     except requests.RequestException as exc:
@@ -86,6 +92,7 @@ def call_bridge_start(*, contact: Contact, volunteer) -> str:
             "Twilio didn't answer. If your phone rings in a moment, answer it; otherwise try again."
         ) from exc
     except TwilioException as exc:
+        cache.delete(f"field-call-bridge:{contact.pk}")
         raise ValidationError(f"Twilio's answer could not be read: {exc}") from exc
     if not is_staff:
         # The volunteer is at work: keep their batch while they talk, as recording a call does.

@@ -122,6 +122,13 @@ def test_twilio_rings_the_volunteer_from_the_campaign_line_and_dials_the_contact
     assert twilio.requests == [("POST", f"/2010-04-01/Accounts/{twilio.account_sid}/Calls.json")]
 
 
+def test_a_double_tap_rings_once(twilio, vera, contact):
+    call_bridge_start(contact=contact, volunteer=vera)
+    with pytest.raises(ValidationError, match="already ringing"):
+        call_bridge_start(contact=contact, volunteer=vera)
+    assert len(twilio.calls) == 1
+
+
 def test_without_a_twilio_number_the_line_is_the_campaigns_first_sending_number(
     twilio, settings, vera, phone_bank, contact
 ):
