@@ -389,7 +389,8 @@ class _Seeder:
                 came.append(rsvp)
         if not event.is_virtual:
             taken = {r.person_id for r in rsvps} | {plan.host.person_id}
-            nearby = [p for p in self.rng.sample(self.by_state[plan.state], 4) if p.person_id not in taken]
+            in_state = self.by_state[plan.state]
+            nearby = [p for p in self.rng.sample(in_state, min(4, len(in_state))) if p.person_id not in taken]
             for supporter in nearby[: self.rng.choice((0, 0, 1, 2))]:
                 walk_in = walk_in_add(event=event, data=supporter.as_input()).rsvp
                 when = self.starts(event) + timedelta(minutes=self.rng.uniform(0, 30))

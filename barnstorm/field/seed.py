@@ -530,7 +530,7 @@ def _phone_bank(
     dispositions, disposition_weights = list(CALL_DISPOSITIONS), list(CALL_DISPOSITIONS.values())
     for start, count in zip(starts, _spread(rng, calls, len(starts)), strict=True):
         volunteer = rng.choices(users, weights)[0]
-        services._floor_clear(campaign.pk)  # sessions are hours apart: the pool's hint would have expired
+        services.contacts_pool_rescan(campaign.pk)  # sessions are hours apart: the pool's hint would have expired
         batch = services.contacts_lease(campaign=campaign, volunteer=volunteer, count=count, now=start)
         when = start + timedelta(minutes=rng.uniform(1, 4))
         for contact in batch.contacts:
@@ -674,7 +674,7 @@ def _text_session(
 ) -> None:  # fmt: skip
     """One sitting of first texts, then what came of each conversation, in that order."""
     volunteer = session.volunteer
-    services._floor_clear(campaign.pk)
+    services.contacts_pool_rescan(campaign.pk)
     held = services.contacts_held(campaign=campaign, volunteer=volunteer, now=session.start).count()
     batch = services.contacts_lease(
         campaign=campaign, volunteer=volunteer, count=held + len(session.conversations), now=session.start
@@ -877,7 +877,7 @@ def seed_field_demo(context: seeding.SeedContext) -> None:
         # The beat's job, done once at the seed's "now": batches whose lease has run out go back.
         for campaign in (phone, text, door):
             services.contacts_expire_leases(campaign=campaign, now=now)
-            services._floor_clear(campaign.pk)
+            services.contacts_pool_rescan(campaign.pk)
         _dates(script, volunteers, min(phone.created_at, text.created_at, door.created_at))
         answered = _answered_segment(script)
         for segment in [*segments.values(), answered]:

@@ -131,8 +131,11 @@ def _lease(campaign: FieldCampaign, volunteer, count: int, now: datetime, floor:
         attempt=Attempt._meta.db_table,
         lock="FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else "",
     )
-    until = now + timedelta(minutes=campaign.lease_minutes)
-    recent = now - timedelta(hours=campaign.retry_hours)
+    # Raw SQL gets datetimes as the ORM would store them (SQLite: UTC text), whatever their zone.
+    moment = connection.ops.adapt_datetimefield_value
+    until = moment(now + timedelta(minutes=campaign.lease_minutes))
+    recent = moment(now - timedelta(hours=campaign.retry_hours))
+    now = moment(now)
     params = [
         campaign.pk, floor, ContactStatus.AVAILABLE, now, campaign.kind, recent, count,
         ContactStatus.LEASED, volunteer.pk, until,
@@ -159,7 +162,8 @@ def _floor(campaign: FieldCampaign) -> int:
     return cache.get(_floor_key(campaign.pk)) or 0
 
 
-def _floor_clear(campaign_id: int | None) -> None:
+def contacts_pool_rescan(campaign_id: int | None) -> None:
+    """Forget where the pool's free contacts begin: the next lease looks from the start."""
     if campaign_id is None:
         cache.delete_many([_floor_key(pk) for pk in FieldCampaign.objects.values_list("pk", flat=True)])
     else:
@@ -232,7 +236,7 @@ def contacts_expire_leases(*, campaign: FieldCampaign | None = None, now: dateti
         expired = expired.filter(campaign=campaign)
     returned = expired.update(status=ContactStatus.AVAILABLE, leased_to=None, leased_until=None)
     if returned:
-        _floor_clear(campaign.pk if campaign is not None else None)
+        contacts_pool_rescan(campaign.pk if campaign is not None else None)
     return returned
 
 
@@ -241,7 +245,7 @@ def contacts_release(*, campaign: FieldCampaign, volunteer) -> int:
     returned = Contact.objects.filter(campaign=campaign, leased_to=volunteer, status=ContactStatus.LEASED).update(
         status=ContactStatus.AVAILABLE, leased_to=None, leased_until=None
     )
-    _floor_clear(campaign.pk)
+    contacts_pool_rescan(campaign.pk)
     return returned
 
 

@@ -254,7 +254,10 @@ CLAIMABLE = "(status = %s OR (status = %s AND claimed_at < %s))"
 
 def _claim(mailing_id: int, first_id: int, last_id: int, now: datetime, limit: int) -> list[tuple]:
     """Take up to `limit` claimable rows of the range: queued ones, or ones a dead run held."""
-    stale = now - timedelta(seconds=settings.MAILING_LEASE_SECONDS)
+    # Raw SQL gets datetimes as the ORM would store them (SQLite: UTC text), whatever their zone.
+    moment = connection.ops.adapt_datetimefield_value
+    stale = moment(now - timedelta(seconds=settings.MAILING_LEASE_SECONDS))
+    now = moment(now)
     claimable = [DeliveryStatus.QUEUED, DeliveryStatus.SENDING, stale]
     sql = CLAIM_SQL.format(table=Delivery._meta.db_table, claimable=CLAIMABLE)
     with connection.cursor() as cursor:
@@ -294,7 +297,7 @@ def _mark_sent(delivery_id: int, now: datetime) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Delivery._meta.db_table} SET status = %s, sent_at = %s WHERE id = %s",
-            [DeliveryStatus.SENT, now, delivery_id],
+            [DeliveryStatus.SENT, connection.ops.adapt_datetimefield_value(now), delivery_id],
         )
 
 

@@ -175,3 +175,16 @@ def test_the_beat_task_returns_lapsed_batches(callable_people, make_campaign, ma
     assert set(Contact.objects.filter(pk__in=[c.pk for c in batch.contacts]).values_list("status", flat=True)) == {
         ContactStatus.AVAILABLE
     }
+
+
+def test_a_lease_at_a_time_given_in_another_zone_is_the_same_lease(callable_people, make_campaign, make_volunteer):
+    import zoneinfo
+
+    campaign = make_campaign(batch_size=3)
+    vera = make_volunteer()
+    chicago = timezone.now().astimezone(zoneinfo.ZoneInfo("America/Chicago"))
+    batch = contacts_lease(campaign=campaign, volunteer=vera, now=chicago)
+
+    # The ORM reads back what the raw UPDATE wrote: held, with a lease ending in 30 minutes.
+    held = Contact.objects.filter(leased_to=vera, leased_until__gt=timezone.now() + timedelta(minutes=29))
+    assert held.count() == 3 == len(batch.contacts)

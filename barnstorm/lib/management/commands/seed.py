@@ -74,3 +74,7 @@ class Command(BaseCommand):
                 f"Log in at http://127.0.0.1:8000/login/ as organizer / {password} (admin: admin / {password})"
             )
         )
+        if User.objects.filter(username="volunteer").exists():
+            self.stdout.write(
+                self.style.SUCCESS(f"A volunteer's view of the field campaigns: volunteer / {password}, then /field/")
+            )
