@@ -216,7 +216,7 @@ def _removals_check(script: Script, existing: dict[int, Step], steps: list[StepI
 # Campaigns ---------------------------------------------------------------------------------------
 
 CAMPAIGN_FIELDS = [
-    "name", "kind", "script", "segment", "event",
+    "name", "kind", "description", "script", "segment", "event",
     "batch_size", "lease_minutes", "retry_hours", "max_attempts", "initial_message",
 ]  # fmt: skip
 # Fixed once contacts have been taken: they were picked for this kind, script and target.

@@ -599,3 +599,9 @@ def test_reassigning_ignores_contacts_of_other_campaigns(staff_client, make_camp
     )
 
     assert list(Contact.objects.filter(leased_to=will).values_list("pk", flat=True)) == [ours.pk]
+
+
+def test_the_script_page_shows_each_questions_id_for_segments(staff_client, script):
+    page = staff_client.get(reverse("field:staff_script", args=[script.pk])).content.decode()
+    support = script.steps.get(name="Support")
+    assert f"question id {support.pk} (for the" in page

@@ -498,3 +498,10 @@ def test_the_event_include_lists_its_phone_banks_with_a_start_link(callable_peop
     assert reverse("field:campaign", args=[calling.pk]) in html
     assert "Text for Rivera" not in html and "Elsewhere" not in html
     assert render_to_string("field/volunteer/_event_phonebanks.html", {"phonebanks": []}).strip() == ""
+
+
+def test_the_organizers_instructions_are_on_the_campaign_page(client, callable_people, make_campaign, make_volunteer):
+    campaign = make_campaign(description="Be kind.\nAsk about the caucus.")
+    client.force_login(make_volunteer())
+    page = client.get(reverse("field:campaign", args=[campaign.pk])).content.decode()
+    assert "Be kind.<br>Ask about the caucus." in page
