@@ -1,4 +1,7 @@
-"""Fixtures every test can use: an organizer, an admin, and an outsider who must be refused."""
+"""Fixtures every test can use: an organizer, an admin, an outsider who must be refused, and
+Debian's Chromium for the browser tests."""
+
+import os
 
 import pytest
 
@@ -59,3 +62,59 @@ def _fresh_cache():
     cache.clear()
     limits_forget()
     donor_pages_forget()
+
+
+# Browser tests ----------------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium, headless, through Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in browser tests are
+    # ordinary blocking calls made between browser steps, so Django's async guard does not apply.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Debian's chromium is not installed: apt-get install chromium (the CI script does this)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """`open_page(viewport=…, **context_options)`: a page in a fresh browser context that may reach
+    only the test server; anything else is refused, and the test fails at the end if it was tried."""
+    contexts, outside = [], []
+
+    def only_the_test_server(route):
+        if route.request.url.startswith(live_server.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    def open_(**context_options):
+        context = browser.new_context(**context_options)
+        context.route("**/*", only_the_test_server)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert outside == []

@@ -1,22 +1,18 @@
 """End to end in Debian's Chromium: a supporter gives $27 on a phone and gets the receipt."""
 
-import os
-
 import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
 from barnstorm.donations.models import Contribution
-from barnstorm.people.tests.test_browser_signup import browser  # noqa: F401  (the fixture)
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
 ]
 
 
-def test_a_supporter_gives_27_dollars_on_a_phone_and_gets_the_receipt(live_server, browser, page):  # noqa: F811
+def test_a_supporter_gives_27_dollars_on_a_phone_and_gets_the_receipt(live_server, browser, page):
     phone = browser.new_page(viewport={"width": 390, "height": 844})
     phone.goto(f"{live_server.url}/donate/chip-in/?refcode=e2e_sms")
     expect(phone.get_by_role("heading", level=1)).to_have_text("Chip in $27")

@@ -1,7 +1,6 @@
 """End to end in Debian's Chromium on a phone: find an event near a ZIP code, RSVP, get the ticket."""
 
 import datetime
-import os
 import re
 from zoneinfo import ZoneInfo
 
@@ -11,9 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from barnstorm.events.models import Rsvp, RsvpStatus
-from barnstorm.people.tests.test_browser_signup import browser  # noqa: F401  (the fixture)
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
@@ -26,29 +23,15 @@ def snap(page, path):
 
 
 @pytest.fixture
-def phone(browser, live_server, settings):  # noqa: F811
+def phone(open_page, live_server, settings):
     # Tiles from a path of the test server that answers 404: the page must work without them,
     # and the browser is refused everything that is not the test server.
     settings.MAP_TILE_URL = f"{live_server.url}/no-tiles/{{z}}/{{x}}/{{y}}.png"
-    context = browser.new_context(
+    return open_page(
         viewport=PHONE,
         geolocation={"latitude": 41.60, "longitude": -93.61},  # Des Moines
         permissions=["geolocation"],
     )
-    outside = []
-
-    def only_the_test_server(route):
-        if route.request.url.startswith(live_server.url):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_the_test_server)
-    page = context.new_page()
-    yield page
-    context.close()
-    assert outside == []
 
 
 def test_a_supporter_finds_an_event_on_the_map_rsvps_and_gets_the_ics(live_server, phone, make_event):

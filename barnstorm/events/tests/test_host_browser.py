@@ -1,6 +1,5 @@
 """End to end in Debian's Chromium on a phone: a host signs in by emailed link and checks people in."""
 
-import os
 import re
 
 import pytest
@@ -10,13 +9,11 @@ from playwright.sync_api import expect
 from barnstorm.events.models import Rsvp
 from barnstorm.events.services import rsvp_create
 from barnstorm.people.services import PersonInput
-from barnstorm.people.tests.test_browser_signup import browser  # noqa: F401  (the fixture)
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_host_signs_in_from_their_email_and_checks_people_in_on_a_phone(live_server, browser, make_event):  # noqa: F811
+def test_a_host_signs_in_from_their_email_and_checks_people_in_on_a_phone(live_server, browser, make_event):
     event = make_event()
     rosa_input = PersonInput(email="rosa@example.com", given_name="Rosa", family_name="Parks")
     rosa = rsvp_create(event=event, data=rosa_input, notify=False).rsvp

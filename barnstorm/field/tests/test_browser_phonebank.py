@@ -1,7 +1,6 @@
 """End to end in Debian's Chromium on a phone: a volunteer signs in by emailed link, takes a batch,
 follows the script's branching, records a call and lands on the next person."""
 
-import os
 import re
 
 import pytest
@@ -10,31 +9,15 @@ from playwright.sync_api import expect
 
 from barnstorm.field.models import Answer, Attempt, Contact, ContactStatus
 from barnstorm.field.services import contacts_held
-from barnstorm.people.tests.test_browser_signup import browser  # noqa: F401  (the fixture)
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def phone(browser, live_server):  # noqa: F811
-    context = browser.new_context(viewport=PHONE)
-    outside = []
-
-    def only_the_test_server(route):
-        if route.request.url.startswith(live_server.url):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_the_test_server)
-    page = context.new_page()
-    yield page
-    context.close()
-    assert outside == []
+def phone(open_page):
+    return open_page(viewport=PHONE)
 
 
 def fits_the_screen(page) -> bool:

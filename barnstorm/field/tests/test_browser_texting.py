@@ -2,8 +2,6 @@
 each (htmx swaps the row, a second tap sends nothing), and sees a reply arrive while the
 conversation is open (htmx polling)."""
 
-import os
-
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
@@ -12,31 +10,15 @@ from playwright.sync_api import expect
 from barnstorm.field.models import Contact, SendingNumber, TextMessage
 from barnstorm.field.texting import text_inbound_record
 from barnstorm.lib.models import SandboxMessage
-from barnstorm.people.tests.test_browser_signup import browser  # noqa: F401  (the fixture)
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def phone(browser, live_server):  # noqa: F811
-    context = browser.new_context(viewport=PHONE)
-    outside = []
-
-    def only_the_test_server(route):
-        if route.request.url.startswith(live_server.url):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_the_test_server)
-    page = context.new_page()
-    yield page
-    context.close()
-    assert outside == []
+def phone(open_page):
+    return open_page(viewport=PHONE)
 
 
 def sign_in(page, live_server, user):

@@ -2,8 +2,6 @@
 list (numbered markers in route order, htmx swaps the door); an organizer moves a door between
 turfs from a marker's popup on the turf map."""
 
-import os
-
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
@@ -12,28 +10,11 @@ from playwright.sync_api import expect
 from barnstorm.field.canvass import turfs_cut
 from barnstorm.field.models import Attempt, Door, DoorResult, Turf
 from barnstorm.field.tests.test_canvass import canvass_launch, couple_door, residents_create
-from barnstorm.people.tests.test_browser_signup import browser  # noqa: F401  (the fixture)
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1280, "height": 900}
-
-
-def _page(browser, live_server, viewport):  # noqa: F811
-    context = browser.new_context(viewport=viewport)
-    outside = []
-
-    def only_the_test_server(route):
-        if route.request.url.startswith(live_server.url):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_the_test_server)
-    return context, context.new_page(), outside
 
 
 def sign_in(page, live_server, user):
@@ -53,8 +34,8 @@ def cut(organizer, script, settings, live_server):
     return campaign
 
 
-def test_a_volunteer_claims_a_turf_and_knocks_from_the_phone(browser, live_server, cut, make_volunteer):  # noqa: F811
-    context, page, outside = _page(browser, live_server, PHONE)
+def test_a_volunteer_claims_a_turf_and_knocks_from_the_phone(open_page, live_server, cut, make_volunteer):
+    page = open_page(viewport=PHONE)
     vera = make_volunteer("vera")
     sign_in(page, live_server, vera)
     door = couple_door(cut)
@@ -83,12 +64,10 @@ def test_a_volunteer_claims_a_turf_and_knocks_from_the_phone(browser, live_serve
         "reached",
         "not_home",
     }
-    context.close()
-    assert outside == []
 
 
-def test_an_organizer_moves_a_door_from_the_map(browser, live_server, cut, organizer):  # noqa: F811
-    context, page, outside = _page(browser, live_server, LAPTOP)
+def test_an_organizer_moves_a_door_from_the_map(open_page, live_server, cut, organizer):
+    page = open_page(viewport=LAPTOP)
     sign_in(page, live_server, organizer)
     source = Turf.objects.get(campaign=cut, number=1)
     page.goto(f"{live_server.url}/field/{cut.pk}/turfs/map/?turf=1")
@@ -103,5 +82,3 @@ def test_an_organizer_moves_a_door_from_the_map(browser, live_server, cut, organ
     popup.get_by_role("button", name="Move").click()
     expect(page.locator(".messages")).to_contain_text(f"is in turf {target_number} now")
     assert Door.objects.get(pk=door.pk).turf.number == int(target_number)
-    context.close()
-    assert outside == []

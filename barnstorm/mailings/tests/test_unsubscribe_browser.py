@@ -1,41 +1,15 @@
 """End to end in Debian's Chromium: a supporter unsubscribes from a message, and the next mailing skips them."""
 
-import os
 from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from barnstorm.mailings import services
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls here are ordinary
-# blocking calls made between browser steps, so Django's async guard does not apply.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 # live_server answers from another thread, so the data must be committed: a transactional test.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("Debian's chromium is not installed: apt-get install chromium (the CI script does this)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_a_supporter_unsubscribes_and_the_next_mailing_leaves_them_out(

@@ -1,41 +1,15 @@
 """End to end in Debian's Chromium: an organizer builds a segment with the form, watches the count, saves it."""
 
-import os
 import re
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from barnstorm.accounts.models import Role, User
 from barnstorm.people.models import Person, Tag, Tagging
 from barnstorm.segments.models import Segment
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls here are ordinary
-# blocking calls made between browser steps, so Django's async guard does not apply.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("Debian's chromium is not installed: apt-get install chromium (the CI script does this)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_an_organizer_builds_counts_and_saves_a_segment(live_server, browser, make_person):
