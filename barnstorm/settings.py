@@ -1,5 +1,6 @@
 """Barnstorm settings. Every value that differs between machines comes from the environment."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -216,8 +217,14 @@ MAILING_DOMAIN_RATES = {
     for domain, _, rate in (item.partition("=") for item in envlist("MAILING_DOMAIN_RATES", []))
 }
 MAILING_DEFAULT_AMOUNT = envint("MAILING_DEFAULT_AMOUNT", 27)
-# Where django-anymail's tracking webhooks check basic auth ("user:password"); see docs/mailings.md.
-ANYMAIL = {"WEBHOOK_SECRET": envstr("ANYMAIL_WEBHOOK_SECRET")} if envstr("ANYMAIL_WEBHOOK_SECRET") else {}
+# django-anymail's settings from the environment: every ANYMAIL_<NAME> variable becomes
+# ANYMAIL["<NAME>"], e.g. ANYMAIL_POSTMARK_SERVER_TOKEN, ANYMAIL_SENDGRID_API_KEY, and
+# ANYMAIL_WEBHOOK_SECRET ("user:password" that tracking webhooks must send); see docs/mailings.md.
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_") and value
+}
 
 # Peer-to-peer texting: the hours (recipient's local time) when volunteers may text, "9-21" or
 # "9:30-20:30". Point the SMS provider's inbound and status webhooks at SITE_URL/field/sms/inbound/.
