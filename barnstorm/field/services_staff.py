@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template import Template, TemplateSyntaxError
@@ -267,6 +267,13 @@ def _fixed_check(campaign: FieldCampaign, fields: dict) -> dict[str, list[str]]:
     }
 
 
+def _value(campaign: FieldCampaign, name: str):
+    try:
+        return getattr(campaign, name)
+    except ObjectDoesNotExist:  # a relation a new campaign doesn't have yet
+        return None
+
+
 def campaign_save(
     *,
     fields: dict,
@@ -284,7 +291,9 @@ def campaign_save(
         errors["canned_responses"] = [_("Each canned response needs a title and a text.")]
     if errors:
         raise ValidationError(errors)
-    values = {name: fields[name] for name in CAMPAIGN_FIELDS}
+    # A field left out keeps the campaign's value (or, for a new one, the model's default).
+    current = campaign or FieldCampaign()
+    values = {name: fields[name] if name in fields else _value(current, name) for name in CAMPAIGN_FIELDS}
     values["name"] = values["name"].strip()
     with transaction.atomic():
         if campaign is None:
