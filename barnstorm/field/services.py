@@ -36,6 +36,7 @@ from barnstorm.field.models import (
     Step,
     StepKind,
 )
+from barnstorm.lib.bulk import insert_from_select
 from barnstorm.people.models import PhoneNumber, PostalAddress
 from barnstorm.segments.models import SnapshotMember
 from barnstorm.segments.services import segment_snapshot_create
@@ -88,16 +89,15 @@ def _contacts_insert(campaign: FieldCampaign, snapshot_id: int) -> int:
             Q(is_primary__gt=OuterRef("is_primary")) | Q(is_primary=OuterRef("is_primary"), pk__lt=OuterRef("pk"))
         )
         rows = PhoneNumber.objects.filter(in_snapshot, usable).exclude(Exists(better)).annotate(dial=F("number"))
-    rows = rows.order_by("person_id").annotate(c_ref=Value(campaign.pk), s_ref=Value(ContactStatus.AVAILABLE.value))
-    select_sql, params = rows.values_list("c_ref", "person_id", "dial", "s_ref").query.sql_with_params()
-    table = Contact._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (campaign_id, person_id, phone, status, attempts, last_disposition) "
-            f"SELECT s.*, 0, '' FROM ({select_sql}) s",
-            params,
-        )
-        return cursor.rowcount
+    return insert_from_select(
+        Contact,
+        rows.order_by("person_id").values_list("person_id", "dial"),
+        fields=["person", "phone"],
+        campaign=campaign.pk,
+        status=ContactStatus.AVAILABLE.value,
+        attempts=0,
+        last_disposition="",
+    )
 
 
 # Leasing -------------------------------------------------------------------------------------

@@ -95,6 +95,26 @@ def bulk_insert_rows(
     return total
 
 
+def insert_from_select(
+    model: type[models.Model], rows, *, fields: list[str], using: str = "default", **constants
+) -> int:
+    """`INSERT INTO model (fields…, constants…) SELECT …`: the rows of a `values_list` queryset
+    (its values in the order of `fields`), plus the same constant for every row, in one statement
+    that never brings the rows into Python (snapshots, a mailing's recipients, a campaign's
+    contacts). Returns the number of rows written."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in [*fields, *constants])
+    select_sql, params = rows.query.sql_with_params()
+    extra = "".join(", %s" for _ in constants)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT s.*{extra} FROM ({select_sql}) s",
+            [*constants.values(), *params],
+        )
+        return cursor.rowcount
+
+
 def _default(field: models.Field):
     if field.has_default():
         return field.get_default()

@@ -34,6 +34,7 @@ from django.db.models.functions import Mod
 from django.utils import timezone
 
 from barnstorm.activity.services import activity_record
+from barnstorm.lib.bulk import insert_from_select
 from barnstorm.mailings import render
 from barnstorm.mailings.models import (
     Delivery,
@@ -193,18 +194,12 @@ def _deliveries_insert(mailing: Mailing, snapshot_id: int) -> int:
         )
     rows = (
         emails.order_by("person_id")
-        .annotate(m_ref=Value(mailing.pk), v_ref=variant, s_ref=status)
-        .values_list("m_ref", "person_id", "address", "v_ref", "s_ref")
+        .annotate(v_ref=variant, s_ref=status)
+        .values_list("person_id", "address", "v_ref", "s_ref")
     )
-    select_sql, params = rows.query.sql_with_params()
-    table = Delivery._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (mailing_id, person_id, address, variant, status, error) "
-            f"SELECT s.*, '' FROM ({select_sql}) s",
-            params,
-        )
-        return cursor.rowcount
+    return insert_from_select(
+        Delivery, rows, fields=["person", "address", "variant", "status"], mailing=mailing.pk, error=""
+    )
 
 
 def batches_enqueue(*, mailing_id: int) -> int:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import Value
+from django.db import transaction
 from django.utils import timezone
 
+from barnstorm.lib.bulk import insert_from_select
 from barnstorm.segments import engine
 from barnstorm.segments.models import AuditAction, Segment, SegmentAudit, SegmentSnapshot, SnapshotMember
 
@@ -64,20 +64,8 @@ def segment_snapshot_create(*, query: Any, segment: Segment | None = None, purpo
     """
     compiled = engine.compile(query)  # before writing anything: an invalid query leaves no snapshot
     snapshot = SegmentSnapshot.objects.create(segment=segment, query=query, purpose=purpose, created_by=actor)
-    members = (
-        engine.Person.objects.filter(compiled)
-        .order_by()
-        .annotate(snapshot_ref=Value(snapshot.pk))
-        .values_list("pk", "snapshot_ref")
-    )
-    select_sql, params = members.query.sql_with_params()
-    quote = connection.ops.quote_name
-    table = quote(SnapshotMember._meta.db_table)
-    person_column = quote(SnapshotMember._meta.get_field("person").column)
-    snapshot_column = quote(SnapshotMember._meta.get_field("snapshot").column)
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({person_column}, {snapshot_column}) {select_sql}", params)
-        size = cursor.rowcount
+    members = engine.Person.objects.filter(compiled).order_by().values_list("pk")
+    size = insert_from_select(SnapshotMember, members, fields=["person"], snapshot=snapshot.pk)
     snapshot.size = size
     snapshot.save(update_fields=["size"])
     _audit(
