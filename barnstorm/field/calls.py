@@ -26,7 +26,8 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
-from barnstorm.field.models import CampaignKind, Contact, ContactStatus, SendingNumber
+from barnstorm.field.models import CampaignKind, Contact, SendingNumber
+from barnstorm.field.permissions import may_act_on
 from barnstorm.field.services import contacts_lease_renew
 from barnstorm.people.models import PhoneNumber
 
@@ -53,13 +54,7 @@ def call_bridge_start(*, contact: Contact, volunteer) -> str:
     campaign = contact.campaign
     now = timezone.now()
     is_staff = getattr(volunteer, "is_organizer", False)
-    holds = (
-        contact.status == ContactStatus.LEASED
-        and contact.leased_to_id == volunteer.pk
-        and contact.leased_until is not None
-        and contact.leased_until > now
-    )
-    if not (is_staff or holds):
+    if not may_act_on(contact, volunteer, now):
         raise PermissionDenied("This contact is not in your batch any more.")
     if campaign.kind != CampaignKind.PHONE:
         raise ValidationError("Only a phone bank's contacts can be called from here.")

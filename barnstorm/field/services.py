@@ -36,6 +36,7 @@ from barnstorm.field.models import (
     Step,
     StepKind,
 )
+from barnstorm.field.permissions import may_act_on
 from barnstorm.lib.bulk import insert_from_select
 from barnstorm.people.models import PhoneNumber, PostalAddress
 from barnstorm.segments.models import SnapshotMember
@@ -286,7 +287,6 @@ def attempt_record(
     its attempts run out. "Do not contact" also marks the number do-not-call (a phone bank) or
     opted out of texts (texting) everywhere.
     """
-    from barnstorm.accounts.models import Role
     from barnstorm.people.services import phone_do_not_call_set, phone_sms_opt_out
 
     now = now or timezone.now()
@@ -295,8 +295,8 @@ def attempt_record(
     with transaction.atomic():
         contact = Contact.objects.select_for_update().select_related("campaign").get(pk=contact.pk)
         campaign = contact.campaign
-        is_staff = getattr(volunteer, "role", None) in (Role.ADMIN, Role.ORGANIZER)
-        if not is_staff and not (contact.status == ContactStatus.LEASED and contact.leased_to_id == volunteer.pk):
+        is_staff = getattr(volunteer, "is_organizer", False)
+        if not may_act_on(contact, volunteer, now):
             raise PermissionDenied("This contact is not in your batch any more.")
         cleaned = _answers_clean(campaign, answers)
         attempt = Attempt.objects.create(

@@ -60,6 +60,7 @@ from barnstorm.field.models import (
     TextDirection,
     TextMessage,
 )
+from barnstorm.field.permissions import holds, may_act_on
 from barnstorm.field.texting_hours import TextingWindow, contact_zone, recipient_zones, texting_window
 from barnstorm.lib.models import DeliveryClaim
 from barnstorm.lib.sms import SmsError, SmsTimeout, sms_provider
@@ -183,10 +184,10 @@ def text_reply_send(
     return _send(contact=contact, volunteer=volunteer, body=body, number=number, claim=claim, now=now)
 
 
-def text_opt_out(*, contact: Contact, volunteer) -> int:
+def text_opt_out(*, contact: Contact, volunteer, now: datetime | None = None) -> int:
     """The volunteer (or an organizer) opts the contact's number out of texts, everywhere, at once."""
     contact = _contact_load(contact)
-    if not _may_see(contact, volunteer):
+    if not may_act_on(contact, volunteer, now):
         raise PermissionDenied("This contact is not in your batch any more.")
     return _opt_out(contact.phone, actor=volunteer)
 
@@ -202,13 +203,7 @@ def _name(contact: Contact) -> str:
 def _holder_check(contact: Contact, volunteer, now: datetime) -> None:
     """A quick look first, so that nobody else learns anything about the contact; the UPDATE in
     `_lease_refresh` is the check that counts."""
-    leased_until = contact.leased_until
-    if not (
-        contact.status == ContactStatus.LEASED
-        and contact.leased_to_id == volunteer.pk
-        and leased_until is not None
-        and leased_until > now
-    ):
+    if not holds(contact, volunteer, now):
         raise PermissionDenied("This contact is not in your batch any more.")
 
 
@@ -415,12 +410,6 @@ def _opt_out(number: str, actor=None) -> int:
 
 
 # Reading ---------------------------------------------------------------------------------------
-
-
-def _may_see(contact: Contact, user) -> bool:
-    if getattr(user, "is_organizer", False):
-        return True
-    return contact.status == ContactStatus.LEASED and contact.leased_to_id == user.pk
 
 
 def conversations_visible_to(user, campaign: FieldCampaign):

@@ -119,7 +119,7 @@ def test_the_first_text_stays_sent_once_even_after_the_contact_comes_back(campai
     settings.TEXTING_HOURS = "0-24"  # attempts are stamped with the real clock: so is this test
     contact = lease(campaign, vera)[0]
     text_initial_send(contact=contact, volunteer=vera, now=NOON)
-    attempt_record(contact=contact, volunteer=vera, disposition=Disposition.NO_ANSWER)
+    attempt_record(contact=contact, volunteer=vera, disposition=Disposition.NO_ANSWER, now=NOON + timedelta(minutes=5))
     later = timezone.now() + timedelta(days=2)
     will = make_volunteer("will")
     again = contacts_lease(campaign=campaign, volunteer=will, count=30, now=later).contacts
@@ -460,7 +460,7 @@ def test_a_volunteers_opt_out_stops_every_campaign_too(callable_people, make_tex
     will = make_volunteer("will")
     elsewhere = next(c for c in lease(second, will, count=30) if c.person_id == contact.person_id)
 
-    text_opt_out(contact=contact, volunteer=vera)
+    text_opt_out(contact=contact, volunteer=vera, now=NOON)
 
     with pytest.raises(ValidationError, match="opted out"):
         text_initial_send(contact=elsewhere, volunteer=will, now=NOON)
@@ -481,7 +481,7 @@ def test_do_not_contact_finishes_the_conversation_and_opts_out(campaign, vera):
     contact = lease(campaign, vera)[0]
     text_initial_send(contact=contact, volunteer=vera, now=NOON)
 
-    attempt_record(contact=contact, volunteer=vera, disposition=Disposition.DO_NOT_CONTACT)
+    attempt_record(contact=contact, volunteer=vera, disposition=Disposition.DO_NOT_CONTACT, now=NOON)
 
     contact.refresh_from_db()
     assert contact.status == ContactStatus.DONE
