@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import phonenumbers
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
-from django.template import Context, Engine, Template
 
 from barnstorm.field.models import (
     CampaignKind,
@@ -26,6 +25,7 @@ from barnstorm.field.models import (
     Step,
     StepKind,
 )
+from barnstorm.field.personal import PersonalTextError, personal_context, personal_text
 from barnstorm.field.services import AnswerInput
 
 # Above this many contacts left a page says "plenty": counting a million rows to print a number
@@ -99,23 +99,17 @@ def phone_display(number: str) -> str:
 
 # The script ------------------------------------------------------------------------------------
 
+
 # Personalisation is Django's template language over plain dicts of strings: `{{ person.given_name }}`,
 # filters such as `|default:"there"`. No loaders and no tag libraries, so a script can't include a
 # template or reach anything but the strings it is given.
-_SCRIPT_ENGINE = Engine(loaders=[], libraries={}, autoescape=False)
-
-
 def script_text_render(text: str, context: dict) -> str:
     """A step's text for this call, as plain text (the page escapes it). A broken tag in a
     script shows the text as written: it must never stop a volunteer's call."""
-    if "{" not in text:
-        return text
     try:
-        rendered = Template(text, engine=_SCRIPT_ENGINE).render(Context(context, autoescape=False))
-    except Exception:  # an organizer's typo, not a server error
+        return personal_text(text, context)
+    except PersonalTextError:  # an organizer's typo, not a server error
         return text
-    # render() marks its output safe; this is text with names in it, to be escaped where shown.
-    return str.__str__(rendered)
 
 
 @dataclass
@@ -140,15 +134,12 @@ def script_lines(
     steps: list[Step],
     *,
     person,
-    volunteer_name: str,
+    volunteer,
     picked: dict[int, list[int]] | None = None,
     texts: dict[int, str] | None = None,
 ) -> list[ScriptLine]:
     """The script as read to `person`: each step's text personalised, with any answers given."""
-    context = {
-        "person": {"given_name": person.given_name, "family_name": person.family_name},
-        "volunteer": {"given_name": volunteer_name},
-    }
+    context = personal_context(person=person, volunteer=volunteer)
     picked, texts = picked or {}, texts or {}
     return [
         ScriptLine(

@@ -14,7 +14,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.template import Template, TemplateSyntaxError
 from django.utils.translation import gettext as _
 
 from barnstorm.field import services
@@ -32,6 +31,7 @@ from barnstorm.field.models import (
     Step,
     StepKind,
 )
+from barnstorm.field.personal import personal_text_error
 from barnstorm.field.selectors_staff import script_running_campaign
 from barnstorm.people.normalize import normalize_phone
 
@@ -248,9 +248,8 @@ def _campaign_check(fields: dict) -> dict[str, list[str]]:
         value = fields.get(name)
         if value is None or not low <= value <= high:
             errors[name] = [_("Between %(low)s and %(high)s.") % {"low": low, "high": high}]
-    try:
-        Template(fields.get("initial_message") or "")
-    except TemplateSyntaxError as error:
+    error = personal_text_error(fields.get("initial_message") or "")
+    if error:
         errors["initial_message"] = [_("The first text doesn't read as a template: %(error)s") % {"error": error}]
     return errors
 
@@ -289,6 +288,12 @@ def campaign_save(
     canned = [c for c in canned_responses or () if c.title.strip() or c.body.strip()]
     if any(not (c.title.strip() and c.body.strip()) for c in canned):
         errors["canned_responses"] = [_("Each canned response needs a title and a text.")]
+    for c in canned:
+        error = personal_text_error(c.body)
+        if error:
+            errors.setdefault("canned_responses", []).append(
+                _("“%(title)s” doesn't read as a template: %(error)s") % {"title": c.title, "error": error}
+            )
     if errors:
         raise ValidationError(errors)
     # A field left out keeps the campaign's value (or, for a new one, the model's default).

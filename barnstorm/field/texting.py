@@ -46,7 +46,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest
-from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
 from django.utils import timezone
 
 from barnstorm.field.models import (
@@ -61,6 +60,7 @@ from barnstorm.field.models import (
     TextMessage,
 )
 from barnstorm.field.permissions import holds, may_act_on
+from barnstorm.field.personal import PersonalTextError, personal_context, personal_text
 from barnstorm.field.texting_hours import TextingWindow, contact_zone, recipient_zones, texting_window
 from barnstorm.lib.models import DeliveryClaim
 from barnstorm.lib.sms import SmsError, SmsTimeout, sms_provider
@@ -76,10 +76,6 @@ _OPT_OUT = re.compile(r"\b(?:" + "|".join(OPT_OUT_KEYWORDS) + r")\b", re.IGNOREC
 _STATUS_RANK = {"": 0, "unknown": 0, "accepted": 1, "queued": 1, "sending": 2, "sent": 3}
 _FINAL_STATUSES = ("delivered", "undelivered", "failed", "read")
 
-# A template engine with nothing to load and nothing to escape: first texts and canned responses
-# are plain text, filled from plain dicts, so they can reach no object and no file.
-_ENGINE = Engine(autoescape=False)
-
 
 def initial_key(contact_id: int) -> str:
     """The claim on a contact's first text (and its SMS reference)."""
@@ -93,34 +89,11 @@ def is_opt_out(body: str) -> bool:
 # Rendering -------------------------------------------------------------------------------------
 
 
-def text_context(*, person, volunteer) -> dict:
-    """What a first text or a canned response may say: names only, as plain strings."""
-    volunteer_person = getattr(volunteer, "person", None)
-    volunteer_name = (
-        (volunteer_person.given_name if volunteer_person else "")
-        or getattr(volunteer, "first_name", "")
-        or volunteer.get_username()
-    )
-    return {
-        "person": {"given_name": person.given_name, "family_name": person.family_name},
-        "volunteer": {"given_name": volunteer_name},
-    }
-
-
 def text_render(source: str, *, person, volunteer) -> str:
-    """Fill `source` ({{ person.given_name }} …) for one person. Raises ValidationError on bad syntax."""
+    """Fill `source` ({{ person.given_name }} …) for one person. Raises ValidationError on a mistake."""
     try:
-        template = _ENGINE.from_string(source)
-    except TemplateSyntaxError as exc:
-        raise ValidationError(f"The message has a mistake in it: {exc}") from exc
-    return _fill(template, person=person, volunteer=volunteer)
-
-
-def _fill(template, *, person, volunteer) -> str:
-    context = Context(text_context(person=person, volunteer=volunteer), autoescape=False)
-    try:
-        return template.render(context).strip()
-    except TemplateDoesNotExist as exc:  # {% include %}: this engine has no templates to give
+        return personal_text(source, personal_context(person=person, volunteer=volunteer)).strip()
+    except PersonalTextError as exc:
         raise ValidationError(f"The message has a mistake in it: {exc}") from exc
 
 
@@ -460,17 +433,13 @@ def texting_batch_rows(*, contacts, campaign: FieldCampaign, volunteer, now: dat
         )
     )
     zones = recipient_zones(contacts)
-    try:
-        template = _ENGINE.from_string(campaign.initial_message)
-    except TemplateSyntaxError:
-        template = None  # Send will say what is wrong with it
     rows = []
     for contact in contacts:
         count = counts.get(contact.pk, {})
         try:
-            message = _fill(template, person=contact.person, volunteer=volunteer) if template else ""
+            message = text_render(campaign.initial_message, person=contact.person, volunteer=volunteer)
         except ValidationError:
-            message = ""
+            message = ""  # sending will say what is wrong with it
         rows.append(
             BatchRow(
                 contact=contact,

@@ -46,6 +46,7 @@ from barnstorm.field.models import (
     Turf,
     TurfStatus,
 )
+from barnstorm.field.personal import personal_context
 from barnstorm.field.selectors_volunteer import answers_on_path, script_steps, script_text_render
 from barnstorm.field.turfs import haversine_meters
 from barnstorm.people.models import PostalAddress
@@ -197,20 +198,13 @@ def _questions(campaign: FieldCampaign):
     return steps, [step for step in steps if step.is_question]
 
 
-def _volunteer_name(user) -> str:
-    return user.person.given_name if user.person_id else user.first_name
-
-
 @require_GET
 @supporter_required
 def canvass_walk(request, campaign_id: int, turf_id: int):
     """The walk list on a phone: the route on a map, the doors below it in the same order."""
     campaign, turf, doors = _walk_turf(request, campaign_id, turf_id)
     steps, questions = _questions(campaign)
-    context = {
-        "person": {"given_name": "…", "family_name": ""},
-        "volunteer": {"given_name": _volunteer_name(request.user)},
-    }
+    context = {**personal_context(person=None, volunteer=request.user), "person": {"given_name": "…"}}
     intro = [script_text_render(step.text, context) for step in steps if step.kind == StepKind.TEXT]
     markers = [
         {"position": d.position, "lat": d.latitude, "lng": d.longitude, "line1": d.line1, "knocked": bool(d.result)}

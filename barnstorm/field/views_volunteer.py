@@ -41,10 +41,6 @@ def _phone_bank(campaign_id: int) -> FieldCampaign:
     return get_object_or_404(selectors.phone_banks_visible().select_related("event"), pk=campaign_id)
 
 
-def _volunteer_name(user) -> str:
-    return user.person.given_name if user.person_id else user.first_name
-
-
 @supporter_required
 @require_GET
 def home(request):
@@ -138,9 +134,7 @@ def call(request, campaign_id: int, contact_id: int):
             errors = error.messages
         else:
             return _after_call(request, phone_bank, contact)
-    lines = selectors.script_lines(
-        steps, person=contact.person, volunteer_name=_volunteer_name(request.user), picked=picked, texts=texts
-    )
+    lines = selectors.script_lines(steps, person=contact.person, volunteer=request.user, picked=picked, texts=texts)
     context = {
         "campaign": phone_bank,
         "contact": contact,

@@ -605,3 +605,24 @@ def test_the_script_page_shows_each_questions_id_for_segments(staff_client, scri
     page = staff_client.get(reverse("field:staff_script", args=[script.pk])).content.decode()
     support = script.steps.get(name="Support")
     assert f"question id {support.pk} (for the" in page
+
+
+def test_a_first_text_or_canned_response_with_a_mistake_is_refused_when_saved(organizer, script, call_segment):
+    from django.core.exceptions import ValidationError
+
+    from barnstorm.field.services_staff import CannedInput, campaign_save
+
+    fields = {
+        "name": "Texts", "kind": "text", "script": script, "segment": call_segment, "event": None,
+        "batch_size": 25, "lease_minutes": 30, "retry_hours": 24, "max_attempts": 3,
+        "initial_message": "Hi {{ person.given_name }} {% load static %}",
+    }  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        campaign_save(fields=fields, actor=organizer)
+    assert "initial_message" in refused.value.message_dict  # a tag library texts can't use
+
+    fields["initial_message"] = "Hi {{ person.given_name }}"
+    canned = [CannedInput(id=None, title="Thanks", body="Thanks {% if %}")]
+    with pytest.raises(ValidationError) as refused:
+        campaign_save(fields=fields, actor=organizer, canned_responses=canned)
+    assert "“Thanks” doesn't read as a template" in str(refused.value.message_dict["canned_responses"])
