@@ -12,7 +12,7 @@ import math
 from django.db.models import F, FloatField, QuerySet, Value
 from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
 
-EARTH_RADIUS_MILES = 3958.8
+from barnstorm.lib.geo import EARTH_RADIUS_MILES, haversine
 
 
 def bounding_box(latitude: float, longitude: float, miles: float) -> tuple[float, float, float, float]:
@@ -25,12 +25,7 @@ def bounding_box(latitude: float, longitude: float, miles: float) -> tuple[float
 
 def haversine_miles(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     """The great-circle distance, in Python (tests, and places that have both points in hand)."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    a = (
-        math.sin((phi2 - phi1) / 2) ** 2
-        + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lng2 - lng1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(a)))
+    return haversine(lat1, lng1, lat2, lng2, radius=EARTH_RADIUS_MILES)
 
 
 def distance_expression(latitude: float, longitude: float, lat_field: str = "latitude", lng_field: str = "longitude"):

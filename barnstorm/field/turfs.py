@@ -28,9 +28,11 @@ import math
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
 
+from barnstorm.lib.geo import EARTH_RADIUS_METERS, haversine
+
 Point = tuple[Hashable, float, float]
 
-EARTH_RADIUS_M = 6_371_008.8
+EARTH_RADIUS_M = EARTH_RADIUS_METERS
 METERS_PER_DEGREE = EARTH_RADIUS_M * math.pi / 180
 SPREAD_SPACING_M = 15.0  # about one house lot
 ROUTE_MAX_ROUNDS = 50
@@ -41,12 +43,7 @@ _EPSILON = 1e-7
 
 
 def haversine_meters(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    a = (
-        math.sin((phi2 - phi1) / 2) ** 2
-        + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lng2 - lng1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+    return haversine(lat1, lng1, lat2, lng2, radius=EARTH_RADIUS_M)
 
 
 def path_meters(points: Sequence[Point]) -> float:
