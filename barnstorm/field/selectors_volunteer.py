@@ -152,38 +152,12 @@ def script_lines(
     ]
 
 
-def steps_on_path(steps: list[Step], picked: dict[int, list[int]]) -> set[int]:
-    """The ids of the steps a call goes through, given the choices picked on each question.
-
-    Steps run in order, except that a picked choice with a `goto` further down jumps there,
-    skipping the steps between (on a question with several answers, the first picked choice
-    that jumps decides). A `goto` backwards, or out of the script, is ignored: no loops.
-    The call page's script does the same in the browser, to hide the skipped steps.
-    """
-    index = {step.pk: i for i, step in enumerate(steps)}
-    on_path: set[int] = set()
-    i = 0
-    while i < len(steps):
-        step = steps[i]
-        on_path.add(step.pk)
-        following = i + 1
-        chosen = picked.get(step.pk, ())
-        for choice in step.choices.all():
-            if choice.pk in chosen and index.get(choice.goto_id, -1) > i:
-                following = index[choice.goto_id]
-                break
-        i = following
-    return on_path
-
-
-def answers_on_path(steps: list[Step], picked: dict[int, list[int]], texts: dict[int, str]) -> list[AnswerInput]:
-    """The answers to record: those to questions the call went through. An answer left on a
-    step that a chosen `goto` skipped (entered before the volunteer changed their mind, or
-    sent without the page's script) is not what the person said, so it is dropped."""
-    on_path = steps_on_path(steps, picked)
+def answers_from_form(steps: list[Step], picked: dict[int, list[int]], texts: dict[int, str]) -> list[AnswerInput]:
+    """What the page sent, as answers to record (services.attempt_record drops those to steps
+    a chosen `goto` skipped)."""
     answers = []
     for step in steps:
-        if step.pk not in on_path or not step.is_question:
+        if not step.is_question:
             continue
         if step.kind == StepKind.FREE:
             if texts.get(step.pk, "").strip():

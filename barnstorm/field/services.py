@@ -332,13 +332,44 @@ def attempt_record(
     return attempt
 
 
+def steps_on_path(steps: list[Step], picked: dict[int, list[int]]) -> set[int]:
+    """The ids of the steps a contact goes through, given the choices picked on each question.
+
+    Steps run in order, except that a picked choice with a `goto` further down jumps there,
+    skipping the steps between (on a question with several answers, the first picked choice
+    that jumps decides). A `goto` backwards, or out of the script, is ignored: no loops.
+    The call page's script does the same in the browser, to hide the skipped steps.
+    """
+    index = {step.pk: i for i, step in enumerate(steps)}
+    on_path: set[int] = set()
+    i = 0
+    while i < len(steps):
+        step = steps[i]
+        on_path.add(step.pk)
+        following = i + 1
+        chosen = picked.get(step.pk, ())
+        for choice in step.choices.all():
+            if choice.pk in chosen and index.get(choice.goto_id, -1) > i:
+                following = index[choice.goto_id]
+                break
+        i = following
+    return on_path
+
+
 def _answers_clean(campaign: FieldCampaign, answers) -> list[tuple[Step, Choice | None, str]]:
-    steps = {s.pk: s for s in campaign.script.steps.prefetch_related("choices")}
+    """The answers to keep, checked against the script. An answer to a step that a chosen `goto`
+    skipped (entered before the volunteer changed their mind, or sent without the page's script)
+    is not what the person said, so it is dropped — for calls, texts and doors alike."""
+    ordered = list(campaign.script.steps.order_by("position").prefetch_related("choices"))
+    steps = {s.pk: s for s in ordered}
+    on_path = steps_on_path(ordered, {a.step_id: list(a.choice_ids) for a in answers})
     cleaned: list[tuple[Step, Choice | None, str]] = []
     for answer in answers:
         step = steps.get(answer.step_id)
         if step is None or not step.is_question:
             raise ValidationError({"answers": f"Question {answer.step_id} is not in this campaign's script."})
+        if step.pk not in on_path:
+            continue
         choices = {c.pk: c for c in step.choices.all()}
         if step.kind == StepKind.FREE:
             if answer.text.strip():

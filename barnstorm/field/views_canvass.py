@@ -47,7 +47,7 @@ from barnstorm.field.models import (
     TurfStatus,
 )
 from barnstorm.field.personal import personal_context
-from barnstorm.field.selectors_volunteer import answers_on_path, script_steps, script_text_render
+from barnstorm.field.selectors_volunteer import answers_from_form, script_steps, script_text_render
 from barnstorm.field.turfs import haversine_meters
 from barnstorm.people.models import PostalAddress
 from barnstorm.people.normalize import zip_info
@@ -293,7 +293,7 @@ def _person_answers(post, contact_id: int, steps) -> list:
             texts[step.pk] = post.get(name, "")
         elif step.is_question:
             picked[step.pk] = [int(v) for v in post.getlist(name) if v.isdigit()]
-    return answers_on_path(steps, picked, texts)
+    return answers_from_form(steps, picked, texts)
 
 
 @require_GET

@@ -125,7 +125,7 @@ def call(request, campaign_id: int, contact_id: int):
                 contact=contact,
                 volunteer=request.user,
                 disposition=request.POST.get("disposition", ""),
-                answers=selectors.answers_on_path(steps, picked, texts),
+                answers=selectors.answers_from_form(steps, picked, texts),
                 notes=request.POST.get("notes", ""),
             )
         except PermissionDenied as error:  # the lease ran out between the page and the tap

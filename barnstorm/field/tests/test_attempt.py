@@ -118,3 +118,24 @@ def test_calling_puts_the_volunteer_on_the_volunteer_rung(callable_people, make_
     from django.utils import timezone
 
     assert standings_for([vera.person_id], now=timezone.now())[vera.person_id].level == Level.VOLUNTEER
+
+
+def test_an_answer_to_a_step_a_chosen_jump_skipped_is_dropped_on_every_path(
+    callable_people, make_campaign, make_volunteer, script
+):
+    from barnstorm.field.models import Choice
+
+    support = script.steps.get(name="Support")
+    notes = script.steps.get(name="Notes")
+    Choice.objects.filter(step=support, label="Against").update(goto=notes)  # Against: skip the issues
+    campaign = make_campaign("text")
+    vera = make_volunteer()
+    contact = contacts_lease(campaign=campaign, volunteer=vera).contacts[0]
+
+    attempt = attempt_record(
+        contact=contact, volunteer=vera, disposition="reached", answers=_answers(script, "Against")
+    )
+
+    assert sorted(a.choice.label if a.choice else a.text for a in attempt.answers.all()) == [
+        "Against", "Call back after 6",
+    ]  # fmt: skip

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from barnstorm.accounts.models import Role, User
 from barnstorm.events.models import Event, EventStatus
-from barnstorm.field import selectors_volunteer
+from barnstorm.field import selectors_volunteer, services
 from barnstorm.field.models import (
     Answer,
     Attempt,
@@ -415,7 +415,7 @@ def test_a_goto_backwards_does_not_loop(script):
     back.save(update_fields=["goto"])
     steps = list(script.steps.prefetch_related("choices"))
 
-    assert selectors_volunteer.steps_on_path(steps, {support.pk: [back.pk]}) == {s.pk for s in steps}
+    assert services.steps_on_path(steps, {support.pk: [back.pk]}) == {s.pk for s in steps}
 
 
 def test_personalised_text_is_shown_as_plain_text(vera_client, vera, phone_bank, script):
