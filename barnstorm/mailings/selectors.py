@@ -245,6 +245,17 @@ def _delivery_counts(mailing: Mailing) -> dict[int | None, Counts]:
     return {row.pop("variant"): Counts(**row) for row in rows}
 
 
+def _gifts_by_refcode(mailing: Mailing):
+    """(refcode, gifts, cents) for each refcode attributed to the mailing: one GROUP BY."""
+    return (
+        Contribution.objects.filter(attributed_to(mailing.refcode), status__in=COUNTED)
+        .order_by()
+        .values("refcode")
+        .annotate(n=Count("pk"), cents=Sum("amount_cents"))
+        .values_list("refcode", "n", "cents")
+    )
+
+
 def _actions_by_refcode(mailing: Mailing) -> dict[str, Actions]:
     """Gifts, RSVPs and signups attributed to the mailing, by the refcode they came with."""
     by_refcode: dict[str, Actions] = {}
@@ -252,14 +263,7 @@ def _actions_by_refcode(mailing: Mailing) -> dict[str, Actions]:
     def of(refcode: str) -> Actions:
         return by_refcode.setdefault(refcode, Actions())
 
-    gifts = (
-        Contribution.objects.filter(attributed_to(mailing.refcode), status__in=COUNTED)
-        .order_by()
-        .values("refcode")
-        .annotate(n=Count("pk"), cents=Sum("amount_cents"))
-        .values_list("refcode", "n", "cents")
-    )
-    for refcode, n, cents in gifts:
+    for refcode, n, cents in _gifts_by_refcode(mailing):
         of(refcode).contributions, of(refcode).dollars_cents = n, cents or 0
     rsvps = (
         Rsvp.objects.filter(attributed_to(mailing.refcode))
@@ -286,14 +290,7 @@ def _actions_by_refcode(mailing: Mailing) -> dict[str, Actions]:
 def mailing_dollars_by_variant(*, mailing: Mailing) -> dict[int, int]:
     """Cents given through each subject variant's links (refcode mail-<id>-<a…d>, or longer)."""
     cents = {v: 0 for v in range(mailing.variants.count())}
-    gifts = (
-        Contribution.objects.filter(attributed_to(mailing.refcode), status__in=COUNTED)
-        .order_by()
-        .values("refcode")
-        .annotate(cents=Sum("amount_cents"))
-        .values_list("refcode", "cents")
-    )
-    for refcode, total in gifts:
+    for refcode, _gifts, total in _gifts_by_refcode(mailing):
         variant = _variant_of(mailing, refcode)
         if variant in cents:
             cents[variant] += total or 0
