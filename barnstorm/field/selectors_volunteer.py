@@ -152,6 +152,20 @@ def script_lines(
     ]
 
 
+def answers_posted(post, steps: list[Step], prefix: str) -> tuple[dict[int, list[int]], dict[int, str]]:
+    """The choices picked (`<prefix><step id>` = choice ids) and free answers (= text) of a posted
+    form: the caller page, a door of the walk list and a texting conversation name theirs apart."""
+    picked: dict[int, list[int]] = {}
+    texts: dict[int, str] = {}
+    for step in steps:
+        name = f"{prefix}{step.pk}"
+        if step.kind == StepKind.FREE:
+            texts[step.pk] = post.get(name, "")
+        elif step.is_question:
+            picked[step.pk] = list(dict.fromkeys(int(v) for v in post.getlist(name) if v.isdigit()))
+    return picked, texts
+
+
 def answers_from_form(steps: list[Step], picked: dict[int, list[int]], texts: dict[int, str]) -> list[AnswerInput]:
     """What the page sent, as answers to record (services.attempt_record drops those to steps
     a chosen `goto` skipped)."""

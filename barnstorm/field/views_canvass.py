@@ -47,7 +47,7 @@ from barnstorm.field.models import (
     TurfStatus,
 )
 from barnstorm.field.personal import personal_context
-from barnstorm.field.selectors_volunteer import answers_from_form, script_steps, script_text_render
+from barnstorm.field.selectors_volunteer import answers_from_form, answers_posted, script_steps, script_text_render
 from barnstorm.field.turfs import haversine_meters
 from barnstorm.people.models import PostalAddress
 from barnstorm.people.normalize import zip_info
@@ -285,15 +285,7 @@ def canvass_door(request, campaign_id: int, turf_id: int, door_id: int):
 
 def _person_answers(post, contact_id: int, steps) -> list:
     """One person's answers from the door's form (fields named c<contact>-step-<step>)."""
-    picked: dict[int, list[int]] = {}
-    texts: dict[int, str] = {}
-    for step in steps:
-        name = f"c{contact_id}-step-{step.pk}"
-        if step.kind == StepKind.FREE:
-            texts[step.pk] = post.get(name, "")
-        elif step.is_question:
-            picked[step.pk] = [int(v) for v in post.getlist(name) if v.isdigit()]
-    return answers_from_form(steps, picked, texts)
+    return answers_from_form(steps, *answers_posted(post, steps, f"c{contact_id}-step-"))
 
 
 @require_GET

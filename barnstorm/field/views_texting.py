@@ -27,9 +27,9 @@ from barnstorm.field.models import (
     ContactStatus,
     Disposition,
     FieldCampaign,
-    StepKind,
 )
-from barnstorm.field.services import AnswerInput, attempt_record, contacts_held, contacts_lease
+from barnstorm.field.selectors_volunteer import answers_from_form, answers_posted
+from barnstorm.field.services import attempt_record, contacts_held, contacts_lease
 from barnstorm.field.texting_hours import contact_zone, texting_window
 from barnstorm.lib.sms import InboundMessage, SmsError, WebhookSignatureError, sms_provider
 
@@ -199,16 +199,8 @@ def texting_record(request, campaign_id: int, contact_id: int):
     """The answers and how the conversation ended: the contact leaves the volunteer's batch."""
     campaign = _campaign(campaign_id)
     contact = _contact(request, campaign, contact_id)
-    steps = [s for s in campaign.script.steps.all() if s.is_question]
-    answers = []
-    for step in steps:
-        field = f"q{step.pk}"
-        if step.kind == StepKind.FREE:
-            answers.append(AnswerInput(step_id=step.pk, text=request.POST.get(field, "")))
-        else:
-            chosen = [_int(value) for value in request.POST.getlist(field) if value]
-            if chosen:
-                answers.append(AnswerInput(step_id=step.pk, choice_ids=chosen))
+    steps = list(campaign.script.steps.all())
+    answers = answers_from_form(steps, *answers_posted(request.POST, steps, "q"))
     try:
         attempt_record(
             contact=contact,

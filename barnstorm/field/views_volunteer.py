@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from barnstorm.events.permissions import supporter_required
 from barnstorm.field import calls, services
 from barnstorm.field import selectors_volunteer as selectors
-from barnstorm.field.models import Contact, Disposition, FieldCampaign, Step, StepKind
+from barnstorm.field.models import Contact, Disposition, FieldCampaign
 
 # What can happen on a call, in the order of the buttons ("Not home" is for doors).
 PHONE_DISPOSITIONS = [
@@ -119,7 +119,7 @@ def call(request, campaign_id: int, contact_id: int):
     steps = selectors.script_steps(phone_bank.script_id)
     picked, texts, errors = {}, {}, []
     if request.method == "POST":
-        picked, texts = _answers_posted(request.POST, steps)
+        picked, texts = selectors.answers_posted(request.POST, steps, "step-")
         try:
             services.attempt_record(
                 contact=contact,
@@ -168,19 +168,6 @@ def call_bridge(request, campaign_id: int, contact_id: int):
         name = f"{person.given_name} {person.family_name}".strip() or selectors.phone_display(contact.phone)
         messages.success(request, _("Your phone will ring; answer it to be connected to %(name)s.") % {"name": name})
     return redirect("field:call", campaign_id=phone_bank.pk, contact_id=contact.pk)
-
-
-def _answers_posted(post, steps: list[Step]) -> tuple[dict[int, list[int]], dict[int, str]]:
-    """The choices picked (`step-<id>` = choice ids) and free answers (`step-<id>` = text)."""
-    picked: dict[int, list[int]] = {}
-    texts: dict[int, str] = {}
-    for step in steps:
-        name = f"step-{step.pk}"
-        if step.kind == StepKind.FREE:
-            texts[step.pk] = post.get(name, "")
-        elif step.is_question:
-            picked[step.pk] = list(dict.fromkeys(int(v) for v in post.getlist(name) if v.isdigit()))
-    return picked, texts
 
 
 def _after_call(request, phone_bank: FieldCampaign, done: Contact):
