@@ -68,3 +68,15 @@ def make_volunteer(db):
         return User.objects.create_user(name, f"{name}@volunteers.test", None, role=Role.VOLUNTEER, person=person)
 
     return make
+
+
+@pytest.fixture
+def vera(make_volunteer):
+    """A volunteer (test_calls.py gives its own Vera a phone)."""
+    return make_volunteer("vera")
+
+
+@pytest.fixture
+def vera_client(client, vera):
+    client.force_login(vera)
+    return client

@@ -228,12 +228,6 @@ def test_twilio_out_of_reach_is_a_readable_error(twilio, settings, vera, contact
 # The caller page -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def vera_client(client, vera):
-    client.force_login(vera)
-    return client
-
-
 def test_the_caller_page_offers_the_campaign_line_when_twilio_is_set_up(twilio, vera_client, contact):
     page = vera_client.get(_call_url(contact)).content.decode()
 

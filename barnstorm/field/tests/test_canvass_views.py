@@ -22,17 +22,6 @@ def cut(canvass, organizer):
     return canvass
 
 
-@pytest.fixture
-def vera(make_volunteer):
-    return make_volunteer("vera")
-
-
-@pytest.fixture
-def vera_client(client, vera):
-    client.force_login(vera)
-    return client
-
-
 def _turf(campaign, number=1):
     return Turf.objects.get(campaign=campaign, number=number)
 

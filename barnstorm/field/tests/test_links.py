@@ -15,17 +15,6 @@ from barnstorm.people.services import PersonInput, person_upsert
 
 
 @pytest.fixture
-def vera(make_volunteer):
-    return make_volunteer("vera")
-
-
-@pytest.fixture
-def vera_client(client, vera):
-    client.force_login(vera)
-    return client
-
-
-@pytest.fixture
 def party(db):
     host = person_upsert(data=PersonInput(email="hana@example.com", given_name="Hana")).person
     start = datetime.datetime(2027, 3, 1, 0, 0, tzinfo=datetime.UTC)

@@ -52,11 +52,6 @@ def campaign(callable_people, make_texting):
     return make_texting()
 
 
-@pytest.fixture
-def vera(make_volunteer):
-    return make_volunteer("vera")
-
-
 def lease(campaign, volunteer, count=5):
     return contacts_lease(campaign=campaign, volunteer=volunteer, count=count, now=NOON).contacts
 

@@ -45,17 +45,6 @@ def campaign(callable_people, make_campaign):
 
 
 @pytest.fixture
-def vera(make_volunteer):
-    return make_volunteer("vera")
-
-
-@pytest.fixture
-def vera_client(client, vera):
-    client.force_login(vera)
-    return client
-
-
-@pytest.fixture
 def held(campaign, vera):
     return contacts_lease(campaign=campaign, volunteer=vera).contacts
 

@@ -29,17 +29,6 @@ CONTACT_ID = re.compile(r'data-contact-id="(\d+)"')
 
 
 @pytest.fixture
-def vera(make_volunteer):
-    return make_volunteer("vera")
-
-
-@pytest.fixture
-def vera_client(client, vera):
-    client.force_login(vera)
-    return client
-
-
-@pytest.fixture
 def phone_bank(callable_people, make_campaign):
     return make_campaign("phone")
 
