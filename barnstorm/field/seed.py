@@ -504,9 +504,7 @@ def _campaign(fields: dict, *, launched_at: datetime, numbers=None, canned=None)
         created_at=launched_at, size=SnapshotMember.objects.filter(snapshot=campaign.snapshot_id).count()
     )
     SegmentAudit.objects.filter(snapshot=campaign.snapshot_id).update(at=launched_at)
-    FieldCampaign.objects.filter(pk=campaign.pk).update(
-        created_at=launched_at - timedelta(hours=20), launched_at=launched_at
-    )
+    FieldCampaign.objects.filter(pk=campaign.pk).update(created_at=launched_at - timedelta(hours=20))
     campaign.refresh_from_db()
     return campaign
 

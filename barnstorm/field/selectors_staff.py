@@ -79,8 +79,8 @@ def campaigns_for_pages() -> QuerySet[FieldCampaign]:
 
 
 def campaign_launched_at(*, campaign: FieldCampaign) -> datetime | None:
-    """When the campaign took its contacts."""
-    return campaign.launched_at
+    """When the campaign took its contacts: the moment of its snapshot of the target."""
+    return campaign.snapshot.created_at if campaign.snapshot_id else None
 
 
 def sending_numbers_with_campaigns() -> list[SendingNumber]:

@@ -67,8 +67,7 @@ def campaign_launch(*, campaign: FieldCampaign, actor) -> FieldCampaign:
         _contacts_insert(campaign, snapshot.pk)
         campaign.snapshot = snapshot
         campaign.status = CampaignStatus.ACTIVE
-        campaign.launched_at = timezone.now()
-        campaign.save(update_fields=["snapshot", "status", "launched_at"])
+        campaign.save(update_fields=["snapshot", "status"])
     return campaign
 
 

@@ -70,7 +70,7 @@ def test_three_active_campaigns_follow_one_script_that_branches(demo):
     for campaign in demo.values():
         assert campaign.status == CampaignStatus.ACTIVE
         assert campaign.segment_id and campaign.snapshot_id
-        assert campaign.launched_at < NOW and campaign.contacts.exists()
+        assert campaign.snapshot.created_at < NOW and campaign.contacts.exists()
     assert len({c.script_id for c in demo.values()}) == 1
 
     steps = list(Step.objects.filter(script=demo[CampaignKind.PHONE].script).order_by("position"))
@@ -154,7 +154,7 @@ def test_a_stop_opts_the_number_out_and_a_later_first_text_is_refused(demo):
     assert stopped
     opted_out = PhoneNumber.objects.filter(number__in=stopped, sms_opted_out_at__isnull=False)
     assert opted_out.count() == len(stopped)
-    assert all(campaign.launched_at < p.sms_opted_out_at < NOW for p in opted_out)
+    assert all(campaign.snapshot.created_at < p.sms_opted_out_at < NOW for p in opted_out)
     assert Activity.objects.filter(kind="sms_opt_out", person__in=opted_out.values("person")).count() == len(stopped)
 
     # A conversation left open after its STOP: the volunteer holding it can't text the number again.
