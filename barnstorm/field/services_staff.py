@@ -409,7 +409,7 @@ def campaign_contacts_reassign(*, campaign: FieldCampaign, contact_ids, to, acto
     lease, through services.contacts_reassign, which ignores other campaigns' contacts."""
     if campaign.status not in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED):
         raise ValidationError(_("Contacts can only be reassigned while the campaign runs or is paused."))
-    if to is None or not to.is_active:
+    if to is None:
         raise ValidationError(_("Choose an active volunteer to give the contacts to."))
     moved = services.contacts_reassign(campaign=campaign, contact_ids=contact_ids, to=to, actor=actor)
     if not moved:

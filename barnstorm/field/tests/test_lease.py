@@ -188,3 +188,19 @@ def test_a_lease_at_a_time_given_in_another_zone_is_the_same_lease(callable_peop
     # The ORM reads back what the raw UPDATE wrote: held, with a lease ending in 30 minutes.
     held = Contact.objects.filter(leased_to=vera, leased_until__gt=timezone.now() + timedelta(minutes=29))
     assert held.count() == 3 == len(batch.contacts)
+
+
+def test_contacts_are_never_reassigned_to_a_switched_off_account(
+    callable_people, make_campaign, make_volunteer, organizer
+):
+    from django.core.exceptions import ValidationError
+
+    campaign = make_campaign(batch_size=2)
+    batch = contacts_lease(campaign=campaign, volunteer=make_volunteer("vera"))
+    gone = make_volunteer("will")
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+
+    with pytest.raises(ValidationError, match="switched off"):
+        contacts_reassign(campaign=campaign, contact_ids=[c.pk for c in batch.contacts], to=gone, actor=organizer)
+    assert not Contact.objects.filter(leased_to=gone).exists()
