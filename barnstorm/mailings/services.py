@@ -47,6 +47,7 @@ from barnstorm.mailings.models import (
 )
 from barnstorm.mailings.throttle import Throttle
 from barnstorm.people.models import EmailAddress, EmailStatus
+from barnstorm.people.services import email_status_advance
 from barnstorm.segments.models import SnapshotMember
 from barnstorm.segments.services import segment_snapshot_create
 
@@ -542,12 +543,12 @@ def delivery_clicked(*, delivery: Delivery, link: Link, now: datetime | None = N
 def delivery_unsubscribe(*, delivery: Delivery, now: datetime | None = None) -> None:
     """Unsubscribe the address this delivery went to; every send in progress skips it from now.
 
-    A bouncing or complained address stays as it is (see EMAIL_FINALITY); the delivery records
+    A bouncing or complained address stays as it is (see people.services.EMAIL_FINALITY); the delivery records
     the unsubscribe for the mailing's results either way.
     """
     now = now or timezone.now()
     with transaction.atomic():
-        _email_status_advance(
+        email_status_advance(
             address=delivery.address, status=EmailStatus.UNSUBSCRIBED, context={"mailing": delivery.mailing_id}
         )
         Delivery.objects.filter(pk=delivery.pk, unsubscribed_at__isnull=True).update(unsubscribed_at=now)
@@ -558,7 +559,7 @@ def email_event_record(*, address: str, event: str, delivery_id: int | None = No
 
     The address is never mailed again; the delivery it concerns (when the report names it, through
     the provider's metadata or the X-Barnstorm-Delivery header) records it for the mailing's results.
-    The address's status only moves towards a more final one (see EMAIL_FINALITY). Returns the
+    The address's status only moves towards a more final one (see people.services.EMAIL_FINALITY). Returns the
     number of addresses it changed.
     """
     status, field = {
@@ -572,37 +573,7 @@ def email_event_record(*, address: str, event: str, delivery_id: int | None = No
         if delivery_id is not None:
             Delivery.objects.filter(pk=delivery_id, **{f"{field}__isnull": True}).update(**{field: now})
             context["mailing"] = Delivery.objects.filter(pk=delivery_id).values_list("mailing_id", flat=True).first()
-        return _email_status_advance(address=address, status=status, context=context)
-
-
-# How final each address status is. Recipients and reports (delivery_unsubscribe,
-# email_event_record) only ever move an address up this list: an unsubscribe never changes a
-# bouncing or complained address (as "unsubscribed" the link's holder could then resubscribe it,
-# which only an unsubscribe allows), a bounce never changes a complaint, a complaint always applies.
-# Only the owner (email_resubscribe, from "unsubscribed") or an organizer moves one back down.
-EMAIL_FINALITY = {
-    EmailStatus.SUBSCRIBED: 0,
-    EmailStatus.UNSUBSCRIBED: 1,
-    EmailStatus.BOUNCING: 2,
-    EmailStatus.SPAM_COMPLAINT: 3,
-}
-
-
-def _email_status_advance(*, address: str, status: str, context: dict | None = None) -> int:
-    """Set the address's status if that is more final than the one it has. Returns 1 if it changed."""
-    from barnstorm.people.normalize import email_key
-    from barnstorm.people.services import email_status_set
-
-    with transaction.atomic():
-        current = (
-            EmailAddress.objects.select_for_update()
-            .filter(address=email_key(address))
-            .values_list("status", flat=True)
-            .first()
-        )
-        if current is None or EMAIL_FINALITY[current] >= EMAIL_FINALITY[status]:
-            return 0
-        return email_status_set(address=address, status=status, context=context)
+        return email_status_advance(address=address, status=status, context=context)
 
 
 # Preferences page ----------------------------------------------------------------------------
@@ -641,7 +612,7 @@ def person_topics_set(*, person, wanted_topic_ids, mailing_id: int | None = None
 
 def email_resubscribe(*, address: str, mailing_id: int | None = None) -> bool:
     """The owner asks for mail again. Only an address they unsubscribed comes back; a bouncing or
-    complained one never does (see EMAIL_FINALITY)."""
+    complained one never does (see people.services.EMAIL_FINALITY)."""
     from barnstorm.people.normalize import email_key
     from barnstorm.people.services import email_status_set
 

@@ -616,16 +616,42 @@ def group_member_add(*, group: LocalGroup, person: Person, role: str = GroupRole
 # Consent ------------------------------------------------------------------------------------
 
 
+# How final each address status is. Unsubscribes, bounces and complaints — from a recipient, a
+# provider's report or staff — only ever move an address up this list: an unsubscribe never
+# changes a bouncing or complained address (as "unsubscribed" its owner could resubscribe it),
+# a bounce never changes a complaint, a complaint always applies. Only the owner's own opt-in
+# (from "unsubscribed") moves one back down, through email_status_set.
+EMAIL_FINALITY = {
+    EmailStatus.SUBSCRIBED: 0,
+    EmailStatus.UNSUBSCRIBED: 1,
+    EmailStatus.BOUNCING: 2,
+    EmailStatus.SPAM_COMPLAINT: 3,
+}
+
+
+def email_status_advance(*, address: str, status: str, actor=None, context: dict | None = None) -> int:
+    """Move an address towards less mail (see EMAIL_FINALITY), never back. Takes effect at once.
+    Returns the number of addresses changed."""
+    return _email_status_change(
+        address, status, actor, context, allowed=lambda current: EMAIL_FINALITY[current] < EMAIL_FINALITY[status]
+    )
+
+
 def email_status_set(*, address: str, status: str, actor=None, context: dict | None = None) -> int:
-    """Change an address's status (unsubscribe, bounce, complaint). Takes effect at once.
+    """Change an address's status to any other (an owner's resubscribe, demo data). Every path
+    towards less mail uses email_status_advance instead.
 
     `context` is kept in the activity (e.g. the mailing an unsubscribe came from). Returns the
     number of addresses changed (0 if unknown or already in that status).
     """
+    return _email_status_change(address, status, actor, context, allowed=lambda current: current != status)
+
+
+def _email_status_change(address: str, status: str, actor, context, *, allowed) -> int:
     address = email_key(address)
     with transaction.atomic():
         email = EmailAddress.objects.select_for_update().filter(address=address).first()
-        if email is None or email.status == status:
+        if email is None or not allowed(email.status):
             return 0
         email.status = status
         email.status_changed_at = timezone.now()

@@ -213,7 +213,7 @@ def person_consent(request, person_id: int):
     action = request.POST.get("action")
     if action == "unsubscribe":
         email = get_object_or_404(person.emails, pk=_int_or_none(request.POST.get("email")) or 0)
-        services.email_status_set(address=email.address, status=EmailStatus.UNSUBSCRIBED, actor=request.user)
+        services.email_status_advance(address=email.address, status=EmailStatus.UNSUBSCRIBED, actor=request.user)
         messages.success(request, _("%(address)s is unsubscribed.") % {"address": email.address})
     elif action in ("sms_opt_out", "do_not_call"):
         phone = get_object_or_404(person.phones, pk=_int_or_none(request.POST.get("phone")) or 0)

@@ -4,7 +4,13 @@ from django.core.exceptions import ValidationError
 from barnstorm.accounts.models import User
 from barnstorm.activity.models import Activity
 from barnstorm.people.models import EmailStatus, GroupMembership, LocalGroup, Person, PhoneNumber
-from barnstorm.people.services import email_status_set, group_member_add, person_merge, phone_sms_opt_out
+from barnstorm.people.services import (
+    email_status_advance,
+    email_status_set,
+    group_member_add,
+    person_merge,
+    phone_sms_opt_out,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -15,6 +21,35 @@ def test_an_unsubscribe_takes_effect_at_once_and_is_logged(make_person):
     assert person.emails.get().status == EmailStatus.UNSUBSCRIBED
     assert email_status_set(address="ann@example.com", status=EmailStatus.UNSUBSCRIBED) == 0
     assert Activity.objects.filter(person=person, kind="email_status").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("before", "asked", "after"),
+    [
+        (EmailStatus.SUBSCRIBED, EmailStatus.UNSUBSCRIBED, EmailStatus.UNSUBSCRIBED),
+        (EmailStatus.BOUNCING, EmailStatus.UNSUBSCRIBED, EmailStatus.BOUNCING),
+        (EmailStatus.SPAM_COMPLAINT, EmailStatus.BOUNCING, EmailStatus.SPAM_COMPLAINT),
+        (EmailStatus.UNSUBSCRIBED, EmailStatus.SPAM_COMPLAINT, EmailStatus.SPAM_COMPLAINT),
+        (EmailStatus.UNSUBSCRIBED, EmailStatus.SUBSCRIBED, EmailStatus.UNSUBSCRIBED),
+    ],
+)
+def test_less_mail_only_ever_moves_an_address_towards_final(make_person, before, asked, after):
+    person = make_person(email="ann@example.com")
+    email_status_set(address="ann@example.com", status=before)
+    email_status_advance(address="ann@example.com", status=asked)
+    assert person.emails.get().status == after
+
+
+def test_a_staff_unsubscribe_leaves_a_bouncing_address_bouncing(staff_client, make_person):
+    from django.urls import reverse
+
+    person = make_person(email="ann@example.com")
+    email_status_set(address="ann@example.com", status=EmailStatus.BOUNCING)
+    email = person.emails.get()
+
+    staff_client.post(reverse("people:consent", args=[person.pk]), {"action": "unsubscribe", "email": email.pk})
+
+    assert person.emails.get().status == EmailStatus.BOUNCING  # else its owner could resubscribe it
 
 
 def test_an_sms_opt_out_covers_every_person_with_the_number(make_person):
