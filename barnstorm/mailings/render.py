@@ -160,6 +160,7 @@ class Compiled:
         self.needs_next_step = uses(sources, "next_step")
         self.needs_event = uses(sources, "event")
         self.needs_amount = uses(sources, "suggested_amount")
+        self.events_by_zip: dict[str, dict | None] = {}  # nearest event per ZIP, for the whole batch
         self.organization_address = settings.ORGANIZATION_ADDRESS
 
     def context(self, recipient: Recipient, urls: Urls | None = None) -> dict:
@@ -221,7 +222,7 @@ def recipients_for(compiled: Compiled, rows: list[tuple]) -> list[Recipient]:
     people = people_fields(person_ids)
     amounts = suggested_amounts(person_ids) if compiled.needs_amount else {}
     steps = next_steps(person_ids) if compiled.needs_next_step else {}
-    events = nearest_events(people) if compiled.needs_event else {}
+    events = nearest_events(people, compiled.events_by_zip) if compiled.needs_event else {}
     recipients = []
     for delivery_id, person_id, address, variant in rows:
         extras = {}
@@ -294,15 +295,16 @@ def next_steps(person_ids: list[int]) -> dict[int, dict]:
     return steps
 
 
-def nearest_events(people: dict[int, dict]) -> dict[int, dict]:
-    """The nearest upcoming public event to each person's ZIP: one search per ZIP, not per person."""
+def nearest_events(people: dict[int, dict], by_zip: dict[str, dict | None] | None = None) -> dict[int, dict]:
+    """The nearest upcoming public event to each person's ZIP: one search per ZIP, not per person
+    (`by_zip` carries the answers from one chunk of a batch to the next)."""
     from django.urls import reverse
     from django.utils import timezone
 
     from barnstorm.events.selectors import events_search, place_for_zip
 
     now = timezone.now()
-    by_zip: dict[str, dict | None] = {}
+    by_zip = {} if by_zip is None else by_zip
     found = {}
     for person_id, fields in people.items():
         zip_code = fields.get("zip_code") or ""

@@ -73,3 +73,22 @@ def test_the_preview_personalises_like_the_send(supporters, make_mailing, make_e
     assert first.address == "fan0@example.com"
     assert "Des Moines canvass /" in first.text
     assert first.text.split("/")[1].strip()  # the ask has a title too
+
+
+def test_a_batch_looks_up_each_zips_nearest_event_once(supporters, make_mailing, make_event):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for person in supporters[:4]:
+        person_upsert(data=PersonInput(email=person.emails.first().address, address=AddressInput(zip_code="50309")))
+    make_event(title="Des Moines canvass", zip_code="50310")
+    compiled = render.Compiled(make_mailing(html_body="<p>{{ event.title }}</p>"), track=False)
+    rows = [(0, p.pk, p.emails.first().address, 0) for p in supporters[:4]]
+
+    with CaptureQueriesContext(connection) as first:
+        render.recipients_for(compiled, rows[:2])
+    with CaptureQueriesContext(connection) as second:  # the next chunk, same ZIP
+        recipients = render.recipients_for(compiled, rows[2:])
+
+    assert len(second) < len(first)
+    assert recipients[0].extras["event"]["title"] == "Des Moines canvass"
