@@ -88,7 +88,8 @@ from barnstorm.lib.models import SandboxMessage
 from barnstorm.lib.sms import sms_provider
 from barnstorm.lib.sms.sandbox import SandboxProvider
 from barnstorm.people.models import EmailAddress, Person, PhoneNumber, PostalAddress, Tagging
-from barnstorm.segments.models import AuditAction, Segment, SegmentAudit, SegmentSnapshot, SnapshotMember
+from barnstorm.segments.models import Segment, SegmentAudit, SegmentSnapshot, SnapshotMember
+from barnstorm.segments.seed import demo_segments
 from barnstorm.segments.services import segment_count_refresh, segment_save
 
 IOWA = ZoneInfo("America/Chicago")
@@ -466,16 +467,7 @@ def _answers(rng: random.Random, script: _Script, support: str | None = None) ->
 
 
 def _segments(since: datetime) -> dict[str, Segment]:
-    """The segments the campaigns target; kept from an earlier step or run when there is one."""
-    segments = {}
-    for name, (query, description) in SEGMENTS.items():
-        segment = Segment.objects.filter(name=name).order_by("pk").first()
-        if segment is None:
-            segment = segment_save(name=name, query=query, description=description, actor=None)
-            Segment.objects.filter(pk=segment.pk).update(created_at=since, updated_at=since)
-            SegmentAudit.objects.filter(segment=segment, action=AuditAction.CREATED).update(at=since)
-        segments[name] = segment
-    return segments
+    return demo_segments(SEGMENTS, since=since)
 
 
 def _phone_bank_party(now: datetime) -> Event | None:

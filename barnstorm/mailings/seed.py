@@ -46,8 +46,9 @@ from barnstorm.mailings import render
 from barnstorm.mailings.models import Delivery, DeliveryStatus, Link, Mailing, MailingStatus, Topic, TopicOptOut
 from barnstorm.mailings.services import CHUNK, mailing_save, target_query
 from barnstorm.people.models import EmailAddress, EmailStatus
-from barnstorm.segments.models import AuditAction, Segment, SegmentAudit, SegmentSnapshot, SnapshotMember
-from barnstorm.segments.services import segment_count_refresh, segment_save, segment_snapshot_create
+from barnstorm.segments.models import Segment, SegmentAudit, SegmentSnapshot, SnapshotMember
+from barnstorm.segments.seed import demo_segments
+from barnstorm.segments.services import segment_count_refresh, segment_snapshot_create
 
 FROM_NAME, FROM_ADDRESS, REPLY_TO = "Maya Okafor", "team@okafor.example.org", "hello@okafor.example.org"
 
@@ -503,16 +504,7 @@ def _topics() -> dict[str, Topic]:
 
 
 def _segments(since: datetime) -> dict[str, Segment]:
-    """The saved segments the mailings go to; kept from an earlier run when there is one."""
-    segments = {}
-    for name, (query, description) in SEGMENTS.items():
-        segment = Segment.objects.filter(name=name).order_by("pk").first()
-        if segment is None:
-            segment = segment_save(name=name, query=query, description=description, actor=None)
-            Segment.objects.filter(pk=segment.pk).update(created_at=since, updated_at=since)
-            SegmentAudit.objects.filter(segment=segment, action=AuditAction.CREATED).update(at=since)
-        segments[name] = segment
-    return segments
+    return demo_segments(SEGMENTS, since=since)
 
 
 def _compose(rng: random.Random, plan: _Plan, segments: dict[str, Segment], topics: dict[str, Topic]) -> Mailing:
