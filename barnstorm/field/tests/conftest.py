@@ -80,3 +80,24 @@ def vera(make_volunteer):
 def vera_client(client, vera):
     client.force_login(vera)
     return client
+
+
+@pytest.fixture
+def phone_bank_party(db):
+    """An online phone bank party on the calendar, for campaigns that call together."""
+    import datetime
+
+    from barnstorm.events.models import Event, EventStatus
+
+    host = person_upsert(data=PersonInput(email="hana@example.com", given_name="Hana")).person
+    start = datetime.datetime(2027, 3, 1, 0, 0, tzinfo=datetime.UTC)
+    return Event.objects.create(
+        title="Phone bank party for Rivera",
+        kind="phone_bank",
+        is_virtual=True,
+        status=EventStatus.PUBLISHED,
+        host=host,
+        starts_at=start,
+        ends_at=start + datetime.timedelta(hours=2),
+        timezone="America/Chicago",
+    )

@@ -2,32 +2,11 @@
 the organizers' campaign page leads to its volunteer and turf pages, an event page to its phone
 banks, and the navigation to the volunteers' home."""
 
-import datetime
-
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from barnstorm.events.models import Event, EventStatus
 from barnstorm.field.models import CampaignStatus, FieldCampaign
-from barnstorm.people.services import PersonInput, person_upsert
-
-
-@pytest.fixture
-def party(db):
-    host = person_upsert(data=PersonInput(email="hana@example.com", given_name="Hana")).person
-    start = datetime.datetime(2027, 3, 1, 0, 0, tzinfo=datetime.UTC)
-    return Event.objects.create(
-        title="Phone bank party for Rivera",
-        kind="phone_bank",
-        is_virtual=True,
-        status=EventStatus.PUBLISHED,
-        host=host,
-        starts_at=start,
-        ends_at=start + datetime.timedelta(hours=2),
-        timezone="America/Chicago",
-    )
 
 
 def _named(campaign, name, **changes):
@@ -66,15 +45,15 @@ def test_the_home_leaves_out_campaigns_that_are_not_taking_volunteers(vera_clien
 
 
 def test_the_home_does_not_grow_in_queries_with_campaigns_of_every_kind(
-    vera_client, callable_people, make_campaign, party
+    vera_client, callable_people, make_campaign, phone_bank_party
 ):
     for kind in ("phone", "text", "canvass"):
-        make_campaign(kind, event=party)
+        make_campaign(kind, event=phone_bank_party)
     with CaptureQueriesContext(connection) as few:
         assert vera_client.get(reverse("field:home")).status_code == 200
     for _ in range(3):
         for kind in ("phone", "text", "canvass"):
-            make_campaign(kind, event=party)
+            make_campaign(kind, event=phone_bank_party)
     with CaptureQueriesContext(connection) as many:
         response = vera_client.get(reverse("field:home"))
 
@@ -132,31 +111,33 @@ def test_a_phone_bank_page_links_to_the_volunteers_view_once_launched(staff_clie
 # The event page --------------------------------------------------------------------------------
 
 
-def test_the_event_page_shows_its_phone_bank(client, callable_people, make_campaign, party):
-    calling = _named(make_campaign("phone", event=party), "Call for Rivera")
+def test_the_event_page_shows_its_phone_bank(client, callable_people, make_campaign, phone_bank_party):
+    calling = _named(make_campaign("phone", event=phone_bank_party), "Call for Rivera")
     _named(make_campaign("phone"), "Elsewhere")
 
-    page = client.get(reverse("events:detail", args=[party.pk])).content.decode()
+    page = client.get(reverse("events:detail", args=[phone_bank_party.pk])).content.decode()
 
     assert "Call for Rivera" in page and "Start calling" in page
     assert reverse("field:campaign", args=[calling.pk]) in page
     assert "Elsewhere" not in page
 
 
-def test_an_event_without_a_phone_bank_shows_none(client, party):
-    page = client.get(reverse("events:detail", args=[party.pk])).content.decode()
+def test_an_event_without_a_phone_bank_shows_none(client, phone_bank_party):
+    page = client.get(reverse("events:detail", args=[phone_bank_party.pk])).content.decode()
 
     assert "event-phonebanks" not in page
 
 
-def test_the_event_page_does_not_grow_in_queries_with_its_phone_banks(client, callable_people, make_campaign, party):
-    make_campaign("phone", event=party)
+def test_the_event_page_does_not_grow_in_queries_with_its_phone_banks(
+    client, callable_people, make_campaign, phone_bank_party
+):
+    make_campaign("phone", event=phone_bank_party)
     with CaptureQueriesContext(connection) as one:
-        assert client.get(reverse("events:detail", args=[party.pk])).status_code == 200
+        assert client.get(reverse("events:detail", args=[phone_bank_party.pk])).status_code == 200
     for _ in range(3):
-        make_campaign("phone", event=party)
+        make_campaign("phone", event=phone_bank_party)
     with CaptureQueriesContext(connection) as four:
-        response = client.get(reverse("events:detail", args=[party.pk]))
+        response = client.get(reverse("events:detail", args=[phone_bank_party.pk]))
 
     assert len(response.context["phonebanks"]) == 4
     assert len(four) == len(one)

@@ -1,6 +1,5 @@
 """The volunteer's side of a phone bank: join, take a batch, call from the script, record, stop."""
 
-import datetime
 import re
 
 import pytest
@@ -10,7 +9,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from barnstorm.accounts.models import Role, User
-from barnstorm.events.models import Event, EventStatus
 from barnstorm.field import selectors_volunteer, services
 from barnstorm.field.models import (
     Answer,
@@ -23,7 +21,6 @@ from barnstorm.field.models import (
     Step,
 )
 from barnstorm.field.services import contacts_held, contacts_lease
-from barnstorm.people.services import PersonInput, person_upsert
 
 CONTACT_ID = re.compile(r'data-contact-id="(\d+)"')
 
@@ -146,12 +143,14 @@ def test_a_big_list_says_plenty_instead_of_counting(vera_client, phone_bank, mon
     assert "Plenty of people left to call" in response.content.decode()
 
 
-def test_the_list_of_phone_banks_does_not_grow_in_queries(vera_client, callable_people, make_campaign, host_event):
-    make_campaign("phone", event=host_event)
+def test_the_list_of_phone_banks_does_not_grow_in_queries(
+    vera_client, callable_people, make_campaign, phone_bank_party
+):
+    make_campaign("phone", event=phone_bank_party)
     with CaptureQueriesContext(connection) as one:
         assert vera_client.get(reverse("field:home")).status_code == 200
     for _ in range(3):
-        make_campaign("phone", event=host_event)
+        make_campaign("phone", event=phone_bank_party)
     with CaptureQueriesContext(connection) as four:
         response = vera_client.get(reverse("field:home"))
 
@@ -447,40 +446,24 @@ def test_personalisation_renders_names_and_filters():
 # Phone bank parties ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def host_event(db):
-    host = person_upsert(data=PersonInput(email="hana@example.com", given_name="Hana")).person
-    start = datetime.datetime(2027, 3, 1, 0, 0, tzinfo=datetime.UTC)
-    return Event.objects.create(
-        title="Phone bank party for Rivera",
-        kind="phone_bank",
-        is_virtual=True,
-        status=EventStatus.PUBLISHED,
-        host=host,
-        starts_at=start,
-        ends_at=start + datetime.timedelta(hours=2),
-        timezone="America/Chicago",
-    )
-
-
-def test_the_campaign_page_shows_its_event(vera_client, callable_people, make_campaign, host_event):
-    campaign = make_campaign("phone", event=host_event)
+def test_the_campaign_page_shows_its_event(vera_client, callable_people, make_campaign, phone_bank_party):
+    campaign = make_campaign("phone", event=phone_bank_party)
 
     page = vera_client.get(reverse("field:campaign", args=[campaign.pk])).content.decode()
 
     assert "Phone bank party for Rivera" in page
-    assert reverse("events:detail", args=[host_event.pk]) in page
+    assert reverse("events:detail", args=[phone_bank_party.pk]) in page
     assert "February 28, 6:00 PM" in page  # in the event's time zone
 
 
-def test_the_event_include_lists_its_phone_banks_with_a_start_link(callable_people, make_campaign, host_event):
-    calling = _named(make_campaign("phone", event=host_event), "Call for Rivera")
-    _named(make_campaign("text", event=host_event), "Text for Rivera")
+def test_the_event_include_lists_its_phone_banks_with_a_start_link(callable_people, make_campaign, phone_bank_party):
+    calling = _named(make_campaign("phone", event=phone_bank_party), "Call for Rivera")
+    _named(make_campaign("text", event=phone_bank_party), "Text for Rivera")
     _named(make_campaign("phone"), "Elsewhere")
 
     html = render_to_string(
         "field/volunteer/_event_phonebanks.html",
-        {"phonebanks": selectors_volunteer.phone_banks_for_event(host_event)},
+        {"phonebanks": selectors_volunteer.phone_banks_for_event(phone_bank_party)},
     )
 
     assert "Call for Rivera" in html and "Start calling" in html
