@@ -51,6 +51,7 @@ from barnstorm.donations.models import (
 )
 from barnstorm.donations.processors import processor_named
 from barnstorm.donations.processors.base import CardProcessor, ChargeResult, ProcessorTimeout
+from barnstorm.lib.db import unique_write
 from barnstorm.people.models import Person
 from barnstorm.people.normalize import email_key
 from barnstorm.people.selectors import person_by_email
@@ -185,11 +186,14 @@ def _record(data: ContributionInput, received_at: datetime, actor) -> RecordResu
         data=data.donor.person_input(source="donation", refcode=data.refcode), actor=actor, activity_kind=None
     )
     person = upserted.person
-    # One donor's contributions are decided one at a time, so two at once can't both fit the limit.
-    Person.objects.select_for_update().filter(pk=person.pk).values_list("pk").get()
-    existing = Contribution.objects.filter(idempotency_key=data.idempotency_key).first()
-    if existing is not None:
-        return RecordResult(existing, created=False)
+    if not upserted.created:
+        # One donor's contributions are decided one at a time, so two at once can't both fit the limit.
+        Person.objects.select_for_update().filter(pk=person.pk).values_list("pk").get()
+        existing = Contribution.objects.filter(idempotency_key=data.idempotency_key).first()
+        if existing is not None:
+            return RecordResult(existing, created=False)
+    # A donor created in this transaction is seen by no other until it commits, and has given
+    # nothing: no lock to take, no totals to read. A repeat of the key fails on its unique index.
 
     money_moved = bool(data.charge_id) or data.source == Source.IMPORT
     try:
@@ -411,7 +415,7 @@ def attempt_open(*, data: ContributionInput, processor: str, ip_address: str = "
     """The attempt row for this key, written before any money moves (the same row on a retry)."""
     try:
         # Insert first: nearly every attempt is new, and the unique key catches the repeats.
-        with transaction.atomic():
+        with unique_write():
             return PaymentAttempt.objects.create(
                 idempotency_key=data.idempotency_key,
                 page_id=data.page_id,

@@ -227,21 +227,23 @@ def person_upsert_many(
         try:
             with transaction.atomic():
                 return _upsert_batch(rows, actor, activity_kind, activity_data or {})
-        except (IntegrityError, _RaceLost):
+        except IntegrityError:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
-
-
-class _RaceLost(Exception):
-    """Another transaction took one of our new addresses after we looked: start the batch again."""
 
 
 def _upsert_batch(rows, actor, activity_kind, activity_data) -> list[UpsertResult]:
     now = timezone.now()
     emails = {row.email for row in rows if row.email}
     phones = {row.phone for row in rows if row.phone}
-    by_email = dict(rows_where_in(EmailAddress, "address", emails, ["address", "person"]))
+    known_emails = {
+        address: (pk, person_id, status)
+        for pk, address, person_id, status in rows_where_in(
+            EmailAddress, "address", emails, ["id", "address", "person", "status"]
+        )
+    }
+    by_email = {address: person_id for address, (_pk, person_id, _status) in known_emails.items()}
     by_phone: dict[str, int] = {}
     for number, person_id in sorted(rows_where_in(PhoneNumber, "number", phones, ["number", "person"])):
         by_phone.setdefault(number, person_id)  # a shared number belongs to its earliest person
@@ -287,7 +289,7 @@ def _upsert_batch(rows, actor, activity_kind, activity_data) -> list[UpsertResul
     # People created just now have no contact points yet: nothing of theirs to look up.
     new_ids = {p.pk for p in new_people}
     _credit_recruiters(rows, person_ids, new_ids, now)
-    _add_emails(rows, person_ids, now, new_ids)
+    _add_emails(rows, person_ids, now, new_ids, known_emails)
     _add_phones(rows, person_ids, now, new_ids)
     _add_addresses(rows, person_ids, new_ids)
     _add_tags(rows, person_ids)
@@ -351,17 +353,13 @@ def _credit_recruiters(rows, person_ids, new_ids: set[int], now) -> None:
         )
 
 
-def _add_emails(rows, person_ids, now, new_ids: set[int]) -> None:
+def _add_emails(rows, person_ids, now, new_ids: set[int], known: dict[str, tuple[int, int, str]]) -> None:
+    """`known`: the batch's addresses already in the table, looked up in this transaction. One
+    taken by another transaction since then makes the insert fail on the unique index, and the
+    batch is tried again (person_upsert_many)."""
     wanted = {row.email: (pid, row.resubscribe) for row, pid in zip(rows, person_ids, strict=True) if row.email}
     if not wanted:
         return
-    # Looked up again inside this transaction: an address taken since the first lookup is a lost race.
-    known = {
-        address: (pk, pid, status)
-        for pk, address, pid, status in rows_where_in(
-            EmailAddress, "address", wanted, ["id", "address", "person", "status"]
-        )
-    }
     existing = {p for p, _ in wanted.values()} - new_ids
     with_email = {pid for (pid,) in rows_where_in(EmailAddress, "person", existing, ["person"])} if existing else set()
     new, resubscribed = [], []
@@ -370,9 +368,7 @@ def _add_emails(rows, person_ids, now, new_ids: set[int]) -> None:
             new.append((pid, address, pid not in with_email))
             with_email.add(pid)
             continue
-        pk, owner, status = known[address]
-        if owner != pid:
-            raise _RaceLost(address)
+        pk, _owner, status = known[address]  # the owner is pid: rows resolved to it by this address
         if resubscribe and status == EmailStatus.UNSUBSCRIBED:
             resubscribed.append(pk)
     bulk_insert_rows(EmailAddress, ["person", "address", "is_primary"], new, reset_sequence=False)

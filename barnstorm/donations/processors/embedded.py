@@ -29,6 +29,7 @@ from barnstorm.donations.processors.base import (
     WebhookEvent,
     WebhookSignatureError,
 )
+from barnstorm.lib.db import unique_write
 
 DECLINES = {
     "4000000000000002": ("card_declined", "Your card was declined."),
@@ -62,24 +63,23 @@ class TestProcessor:
         from barnstorm.donations.models import TestProcessorCharge
 
         number = _card_number(token)
-        earlier = TestProcessorCharge.objects.filter(idempotency_key=idempotency_key).first()
-        if earlier is None:
-            decline_code, _message = _decline(number)
-            try:
-                with transaction.atomic():
-                    earlier = TestProcessorCharge.objects.create(
-                        idempotency_key=idempotency_key,
-                        charge_id="tch_" + secrets.token_hex(12),
-                        amount_cents=amount_cents,
-                        succeeded=not decline_code,
-                        decline_code=decline_code,
-                        card_last4=number[-4:],
-                    )
-            except IntegrityError:  # the same key, charged concurrently: answer as the first did
-                earlier = TestProcessorCharge.objects.get(idempotency_key=idempotency_key)
-            else:
-                if number == TIMEOUT_CARD:
-                    raise ProcessorTimeout("the test processor did not answer (timeout card)")
+        decline_code, _message = _decline(number)
+        try:
+            # Charge first: nearly every key is new, and the unique index answers a repeat.
+            with unique_write():
+                earlier = TestProcessorCharge.objects.create(
+                    idempotency_key=idempotency_key,
+                    charge_id="tch_" + secrets.token_hex(12),
+                    amount_cents=amount_cents,
+                    succeeded=not decline_code,
+                    decline_code=decline_code,
+                    card_last4=number[-4:],
+                )
+        except IntegrityError:  # the same key, charged before or concurrently: answer as the first did
+            earlier = TestProcessorCharge.objects.get(idempotency_key=idempotency_key)
+        else:
+            if number == TIMEOUT_CARD:
+                raise ProcessorTimeout("the test processor did not answer (timeout card)")
         if number == OUTAGE_CARD and earlier.created_at > timezone.now() - OUTAGE:
             raise ProcessorTimeout("the test processor is down (outage card)")
         if earlier.amount_cents != amount_cents:
