@@ -138,6 +138,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "recurring-charge-due": {"task": "barnstorm.donations.tasks.recurring_charge_due", "schedule": 600.0},
     "attempts-reconcile": {"task": "barnstorm.donations.tasks.attempts_reconcile_due", "schedule": 300.0},
+    "attempts-record": {"task": "barnstorm.donations.tasks.attempts_record_task", "schedule": 60.0},
     "event-reminders-due": {"task": "barnstorm.events.tasks.event_reminders_send_due", "schedule": 300.0},
     "engagement-refresh-recent": {"task": "barnstorm.segments.tasks.engagement_refresh_recent", "schedule": 120.0},
     "dashboard-refresh": {"task": "barnstorm.segments.tasks.dashboard_refresh", "schedule": 300.0},

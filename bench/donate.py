@@ -5,7 +5,10 @@ A multi-process gunicorn serves Barnstorm on loopback against the database DATAB
 (Debian's package) in another process posts the donation form as a browser would — CSRF cookie
 and token, a fresh attempt token and a new donor per request — for a fixed time. Then:
 
-- sustained contributions/s, p50 and p99 latency, from wrk;
+- sustained contributions/s: the form charges the card and thanks the donor; one Celery worker
+  process records the charged gifts in batches, as in production. The figure counts the
+  contributions recorded, over the load and the time the recorder needed to catch up after it;
+- p50 and p99 latency, from wrk;
 - the check: contributions recorded == successful responses (302 to the thank-you page), and
   test-processor charges == contributions (nobody charged twice, no gift lost);
 - the baseline, measured in the same run through the same server stack: a bare endpoint that
@@ -20,6 +23,7 @@ import http.cookiejar
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -81,6 +85,7 @@ def run(context: BenchContext) -> Result:
     port = _free_port()
     run_id = f"r{int(time.time())}"
     server = _serve(port, workers)
+    recorder = _recorder_start()
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(f"{base}/donate/{PAGE_SLUG}/")
@@ -95,20 +100,34 @@ def run(context: BenchContext) -> Result:
         bare = _wrk(base, "/bench/insert/", bare_body, cookie, run_id, duration, connections)
         context.log(f"  {bare['rate']:,.1f} inserts/s, p50 {bare['p50']:.1f} ms, p99 {bare['p99']:.1f} ms")
 
+        _recorded_wait(context, timeout=60)  # the warm-up's gifts are not the run's
         charges_before = TestProcessorCharge.objects.count()
-        context.log(f"Donating for {duration}s: gunicorn {workers} workers, wrk {connections} connections")
+        context.log(
+            f"Donating for {duration}s: gunicorn {workers} workers, wrk {connections} connections, "
+            "one Celery worker process recording the charged gifts"
+        )
+        started = time.perf_counter()
         donate = _wrk(base, f"/donate/{PAGE_SLUG}/", _donation_body(token), cookie, run_id, duration, connections)
+        load_seconds = time.perf_counter() - started
+        drain_seconds = _recorded_wait(context, timeout=120)
     finally:
         # A graceful stop lets the workers finish the requests wrk cut off when its time was up.
         server.terminate()
         server.wait(timeout=60)
+        os.killpg(recorder.pid, signal.SIGTERM)
+        recorder.wait(timeout=60)
     recorded = Contribution.objects.filter(page__slug=PAGE_SLUG, email__startswith=f"d{run_id}").count()
     charged = TestProcessorCharge.objects.count() - charges_before
+    # Sustained: every contribution of the run recorded, over the load and the recorder's catching up.
+    sustained = recorded / (load_seconds + drain_seconds)
     context.log(
-        f"  {donate['rate']:,.1f} contributions/s, p50 {donate['p50']:.1f} ms, p99 {donate['p99']:.1f} ms; "
+        f"  {donate['rate']:,.1f} donors thanked/s, p50 {donate['p50']:.1f} ms, p99 {donate['p99']:.1f} ms; "
         f"{donate['ok']:,} thanked, {donate['bad']:,} other responses"
     )
-    context.log(f"  recorded {recorded:,} contributions, {charged:,} charges at the test processor")
+    context.log(
+        f"  recorded {recorded:,} contributions, {charged:,} charges at the test processor; the recorder "
+        f"finished {drain_seconds:.1f}s after the load: {sustained:,.1f} contributions/s sustained"
+    )
     # wrk stops on the clock: up to one request per connection was answered after it stopped listening.
     if donate["bad"] or charged != recorded or not donate["ok"] <= recorded <= donate["ok"] + connections:
         raise BenchError(
@@ -119,9 +138,35 @@ def run(context: BenchContext) -> Result:
         f"  exactly once: {charged:,} charges = {recorded:,} contributions = {donate['ok']:,} thanked "
         f"+ {recorded - donate['ok']} answered after wrk stopped"
     )
-    met = donate["rate"] >= 300 and donate["p99"] <= 250
+    met = sustained >= 300 and donate["p99"] <= 250
     context.log(f"Target (≥ 300/s and p99 ≤ 250 ms): {'met' if met else 'not met'}")
-    return Result("donate", donate["rate"], "contributions/s", bare["rate"])
+    return Result("donate", sustained, "contributions/s", bare["rate"])
+
+
+def _recorder_start() -> subprocess.Popen:
+    """The production recorder: a Celery worker on the same broker (REDIS_URL) and database."""
+    env = {
+        **os.environ,
+        "TASKS_EAGER": "False",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-secret",
+        # Receipts are rendered and handed to a backend that keeps them: no SMTP server in the way.
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "LOG_LEVEL": "ERROR",
+    }
+    argv = [sys.executable, "-m", "barnstorm.manage", "worker", "--concurrency", "1", "--loglevel", "WARNING"]
+    return subprocess.Popen(argv, env=env, cwd=settings.BASE_DIR, start_new_session=True)
+
+
+def _recorded_wait(context: BenchContext, *, timeout: float) -> float:
+    """Seconds until no charged gift waits to be recorded."""
+    from barnstorm.donations.models import AttemptStatus, PaymentAttempt
+
+    started = time.perf_counter()
+    while PaymentAttempt.objects.filter(status=AttemptStatus.CHARGED).exists():
+        if time.perf_counter() - started > timeout:
+            raise BenchError(f"charged gifts still unrecorded after {timeout:.0f}s: is the worker running?")
+        time.sleep(0.05)
+    return time.perf_counter() - started
 
 
 def _page_ensure() -> None:

@@ -32,16 +32,19 @@ def activity_record_many(
     person_ids: Sequence[int],
     data: Sequence[dict],
     actor=None,
-    occurred_at: datetime | None = None,
+    occurred_at: datetime | Sequence[datetime] | None = None,
 ) -> None:
-    """Append one activity of `kind` for each person (imports, seeding), with its own data."""
+    """Append one activity of `kind` for each person (imports, seeding), with its own data.
+
+    `occurred_at` is one moment for all, or one per person; by default now."""
     if not kinds.is_registered(kind):
         raise ValueError(f"unknown activity kind {kind!r}")
-    when = occurred_at or timezone.now()
+    if occurred_at is None or isinstance(occurred_at, datetime):
+        occurred_at = [occurred_at or timezone.now()] * len(person_ids)
     actor_id = actor.pk if actor is not None else None
     bulk_insert_rows(
         Activity,
         ["person", "kind", "occurred_at", "actor", "data"],
-        ((pid, kind, when, actor_id, entry) for pid, entry in zip(person_ids, data, strict=True)),
+        ((pid, kind, when, actor_id, entry) for pid, entry, when in zip(person_ids, data, occurred_at, strict=True)),
         reset_sequence=False,
     )

@@ -77,6 +77,17 @@ class Plan:
     # The donor's net total per (committee id, cycle) before this contribution: the line items'
     # cycle-to-date aggregates start from it.
     cycle_totals: dict[tuple[int, int], int] = field(default_factory=dict)
+    # What the decision started from, by (committee id, election, method): see `totals_after`.
+    totals: dict[tuple[int, str, str], int] = field(default_factory=dict)
+    line_items: list = field(default_factory=list)  # the LineItem rows, once the contribution is recorded
+
+    def totals_after(self, method: str) -> dict[tuple[int, str, str], int]:
+        """The donor's totals once this contribution is recorded: where their next gift's plan starts."""
+        after = dict(self.totals)
+        for item in self.items:
+            key = (item.committee.pk, item.election, method)
+            after[key] = after.get(key, 0) + item.amount_cents
+        return after
 
 
 def split_amount(amount_cents: int, splits: list[Split]) -> list[int]:
@@ -96,6 +107,13 @@ def election_for(committee: Committee, when: datetime) -> str:
     if committee.primary_date is None or day <= committee.primary_date:
         return f"P{committee.election_year}"
     return f"G{committee.election_year}"
+
+
+def designations_for(
+    *, splits: list[Split], received_at: datetime, election: str, committees: dict[int, Committee]
+) -> list[str]:
+    """Each recipient's election: the one given, or by the date the contribution was received."""
+    return [election or election_for(committees[s.committee_id], received_at) for s in splits]
 
 
 def cycle_of(election: str) -> int:
@@ -161,9 +179,13 @@ def plan_line_items(
     election: str = "",
     money_moved: bool,
     committees: dict[int, Committee] | None = None,
-    new_donor: bool = False,
+    totals: dict[tuple[int, str, str], int] | None = None,
 ) -> Plan:
     """Designate each recipient's share to an election within the limits.
+
+    `totals` are the donor's net totals by (committee id, election, method) when the caller knows
+    them already (empty for a donor created just now; a batch's running totals); otherwise they
+    are read for `person_id`, under the caller's lock on the donor.
 
     Before any money moves (`money_moved=False`), a contribution over a limit under the
     "refuse" policy raises ContributionRefused. Once money has moved (a card already charged,
@@ -175,11 +197,13 @@ def plan_line_items(
         committees = Committee.objects.in_bulk(wanted)
     shares = split_amount(amount_cents, splits)
     plan = Plan(items=[], cases=[])
-    designations = [election or election_for(committees[s.committee_id], received_at) for s in splits]
-    totals: dict[tuple[int, str, str], int] = {}
-    if person_id is not None and not new_donor:
-        cycles = {cycle_of(d) for d in designations}
-        totals = donor_totals(person_id=person_id, committee_ids=list(committees), cycles=cycles)
+    designations = designations_for(splits=splits, received_at=received_at, election=election, committees=committees)
+    if totals is None:
+        totals = {}
+        if person_id is not None:
+            cycles = {cycle_of(d) for d in designations}
+            totals = donor_totals(person_id=person_id, committee_ids=list(committees), cycles=cycles)
+    plan.totals = totals
     given: dict[tuple[int, str], int] = defaultdict(int)
     cash_given: dict[tuple[int, str], int] = defaultdict(int)
     for (committee_id, election_code, item_method), net in totals.items():

@@ -54,14 +54,19 @@ THANKS_SALT = "barnstorm.donations.thanks"
 THANKS_MAX_AGE = 60 * 60  # the thank-you page names the donor: its link works for an hour
 
 
-def thanks_url(*, slug: str, contribution_id: int) -> str:
-    """Where a donor lands after giving; it names the contribution without a session row per gift."""
-    token = signing.dumps(contribution_id, salt=THANKS_SALT)
+def thanks_url(*, slug: str, contribution_id: int | None = None, attempt_id: int | None = None) -> str:
+    """Where a donor lands after giving; it names the gift (the contribution, or the attempt while
+    the worker records it) without a session row per gift."""
+    target = {"c": contribution_id} if contribution_id is not None else {"a": attempt_id}
+    token = signing.dumps(target, salt=THANKS_SALT, compress=True)
     return reverse("donations:thanks", args=[slug]) + "?" + urlencode({"r": token})
 
 
-def thanks_contribution_id(token: str) -> int | None:
+def thanks_target(token: str) -> tuple[str, int] | None:
+    """("c", contribution id) or ("a", attempt id) from a thank-you link, or None."""
     try:
-        return int(signing.loads(token, salt=THANKS_SALT, max_age=THANKS_MAX_AGE))
-    except (signing.BadSignature, TypeError, ValueError):
+        target = signing.loads(token, salt=THANKS_SALT, max_age=THANKS_MAX_AGE)
+        ((kind, pk),) = target.items()
+        return (kind, int(pk)) if kind in ("c", "a") else None
+    except (signing.BadSignature, AttributeError, TypeError, ValueError):
         return None

@@ -228,6 +228,8 @@ class LineItem(models.Model):
 
 class AttemptStatus(models.TextChoices):
     PENDING = "pending", _("Charging")
+    # Charged; the contribution is being recorded by the worker (a batch at a time, see attempts_record).
+    CHARGED = "charged", _("Charged, being recorded")
     SUCCEEDED = "succeeded", _("Succeeded")
     DECLINED = "declined", _("Declined")
     UNKNOWN = "unknown", _("No answer from the processor")
@@ -264,6 +266,10 @@ class PaymentAttempt(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The recorder's queue: only the few attempts charged and not yet recorded.
+            models.Index(fields=["id"], condition=models.Q(status="charged"), name="attempt_charged_queue"),
+        ]
 
 
 class SavedPaymentMethod(models.Model):

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Prefetch
 
 from barnstorm.donations import links
-from barnstorm.donations.models import Contribution, DonationPage, LineItem, PageRecipient, PlanStatus
+from barnstorm.donations.models import (
+    AttemptStatus,
+    Contribution,
+    DonationPage,
+    LineItem,
+    PageRecipient,
+    PaymentAttempt,
+    PlanStatus,
+)
+from barnstorm.people.models import Person
+from barnstorm.people.normalize import email_key
+from barnstorm.people.selectors import person_by_email
 
 # Donation pages are read on every gift and edited rarely: each process keeps what it read for a
 # few seconds (a primary-night spike then reads each page once per process every few seconds).
@@ -66,3 +78,35 @@ def receipt_context(*, contribution: Contribution) -> dict:
         "plan_amount": f"{active_plan.amount_cents / 100:,.2f}" if active_plan else "",
         "plan_frequency": active_plan.get_frequency_display().lower() if active_plan else "",
     }
+
+
+@dataclass
+class GiftBeingRecorded:
+    """What the thank-you page shows of a gift charged a moment ago that the worker is recording."""
+
+    given_name: str
+    amount_cents: int
+    email: str
+    recurring_plan: None = None
+
+
+def gift_for_thanks(target: tuple[str, int] | None) -> tuple[Contribution | GiftBeingRecorded | None, Person | None]:
+    """The gift a thank-you link names, and its donor when known (for the next step and share link)."""
+    if target is None:
+        return None, None
+    kind, pk = target
+    if kind == "c":
+        contribution = Contribution.objects.select_related("recurring_plan", "person").filter(pk=pk).first()
+        return contribution, contribution.person if contribution else None
+    attempt = PaymentAttempt.objects.select_related("contribution__recurring_plan", "contribution__person")
+    attempt = attempt.filter(pk=pk).first()
+    if attempt is None:
+        return None, None
+    if attempt.contribution is not None:
+        return attempt.contribution, attempt.contribution.person
+    if attempt.status != AttemptStatus.CHARGED:
+        return None, None
+    donor = attempt.payload.get("donor", {})
+    email = email_key(donor.get("email", ""))
+    gift = GiftBeingRecorded(given_name=donor.get("given_name", ""), amount_cents=attempt.amount_cents, email=email)
+    return gift, person_by_email(address=email) if email else None

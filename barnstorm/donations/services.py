@@ -16,23 +16,26 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from barnstorm.activity.services import activity_record
+from barnstorm.activity.services import activity_record, activity_record_many
 from barnstorm.donations import compliance
 from barnstorm.donations.compliance import ContributionRefused, Split
 from barnstorm.donations.models import (
     AttemptStatus,
     CaseAction,
     CaseKind,
+    Committee,
     ComplianceCase,
     Contribution,
     ContributionStatus,
@@ -51,11 +54,12 @@ from barnstorm.donations.models import (
 )
 from barnstorm.donations.processors import processor_named
 from barnstorm.donations.processors.base import CardProcessor, ChargeResult, ProcessorTimeout
+from barnstorm.lib.bulk import bulk_update_objects
 from barnstorm.lib.db import unique_write
 from barnstorm.people.models import Person
 from barnstorm.people.normalize import email_key
 from barnstorm.people.selectors import person_by_email
-from barnstorm.people.services import AddressInput, PersonInput, person_upsert
+from barnstorm.people.services import AddressInput, PersonInput, person_upsert_many
 
 log = logging.getLogger(__name__)
 
@@ -157,20 +161,8 @@ def contribution_record(*, data: ContributionInput, actor=None) -> RecordResult:
     Raises ContributionRefused when the contribution may not be accepted; nothing is written
     then but a compliance case, so the caller can tell the donor or the staff member why.
     """
-    if data.amount_cents <= 0:
-        raise ContributionRefused(_("The amount must be more than zero."), kind="invalid")
-    if data.source in ATTESTED_SOURCES and not data.attested:
-        raise ContributionRefused(
-            _("Please confirm that you are eligible to give (the statements above the button)."),
-            kind=CaseKind.PROHIBITED,
-        )
-    received_at = data.received_at or timezone.now()
     try:
-        with transaction.atomic():
-            return _record(data, received_at, actor)
-    except ContributionRefused as refusal:
-        _refusal_case_record(refusal, person_id=getattr(refusal, "person_id", None))
-        raise
+        return contribution_record_many(data=[data], actor=actor)[0]
     except IntegrityError:
         # The same attempt, recorded concurrently by another path (a webhook, a retry): theirs stands.
         existing = Contribution.objects.filter(idempotency_key=data.idempotency_key).first()
@@ -181,40 +173,167 @@ def contribution_record(*, data: ContributionInput, actor=None) -> RecordResult:
         return RecordResult(existing, created=False)
 
 
-def _record(data: ContributionInput, received_at: datetime, actor) -> RecordResult:
-    upserted = person_upsert(
-        data=data.donor.person_input(source="donation", refcode=data.refcode), actor=actor, activity_kind=None
-    )
-    person = upserted.person
-    if not upserted.created:
-        # One donor's contributions are decided one at a time, so two at once can't both fit the limit.
-        Person.objects.select_for_update().filter(pk=person.pk).values_list("pk").get()
-        existing = Contribution.objects.filter(idempotency_key=data.idempotency_key).first()
-        if existing is not None:
-            return RecordResult(existing, created=False)
-    # A donor created in this transaction is seen by no other until it commits, and has given
-    # nothing: no lock to take, no totals to read. A repeat of the key fails on its unique index.
+def contribution_record_many(*, data: Sequence[ContributionInput], actor=None) -> list[RecordResult]:
+    """contribution_record for a batch, in one transaction: one result per gift, in order.
 
-    money_moved = bool(data.charge_id) or data.source == Source.IMPORT
+    The gifts are decided in order, so a donor's later gift sees the earlier ones. Raises
+    ContributionRefused for the first gift that may not be accepted, and IntegrityError when
+    another path recorded one of the keys meanwhile; nothing is written then (but the refusal's
+    compliance case), and a caller with many gifts records them one at a time instead.
+    """
+    for item in data:
+        _acceptable_check(item)
+    now = timezone.now()
     try:
-        plan = compliance.plan_line_items(
-            person_id=person.pk,
-            amount_cents=data.amount_cents,
-            method=data.method,
-            splits=data.splits,
-            received_at=received_at,
-            election=data.election,
-            money_moved=money_moved,
-            committees=data.committees,
-            new_donor=upserted.created,  # nothing given before: no totals to read
-        )
+        with transaction.atomic():
+            return _record_many(list(data), now, actor)
     except ContributionRefused as refusal:
-        # Everything here rolls back; a person who existed before is named on the compliance case.
-        refusal.person_id = None if upserted.created else person.pk
+        _refusal_case_record(refusal, person_id=refusal.person_id)
         raise
 
+
+def _acceptable_check(data: ContributionInput) -> None:
+    if data.amount_cents <= 0:
+        raise ContributionRefused(_("The amount must be more than zero."), kind="invalid")
+    if data.source in ATTESTED_SOURCES and not data.attested:
+        raise ContributionRefused(
+            _("Please confirm that you are eligible to give (the statements above the button)."),
+            kind=CaseKind.PROHIBITED,
+        )
+
+
+def _record_many(batch: list[ContributionInput], now: datetime, actor) -> list[RecordResult]:
+    upserted = person_upsert_many(
+        rows=[data.donor.person_input(source="donation", refcode=data.refcode) for data in batch],
+        actor=actor,
+        activity_kind=None,
+    )
+    committees = _committees_for(batch)
+    # A donor created in this transaction is seen by no other until it commits, and has given
+    # nothing: no lock to take, no totals to read, no earlier gift with the key (a repeat of the
+    # key fails on its unique index). Donors who existed are locked, in id order, so one donor's
+    # contributions are decided one at a time and two at once can't both fit the limit.
+    known = sorted({result.person.pk for result in upserted if not result.created})
+    earlier: dict[str, Contribution] = {}
+    totals: dict[int, dict] = {result.person.pk: {} for result in upserted if result.created}
+    if known:
+        list(Person.objects.select_for_update().filter(pk__in=known).order_by("pk").values_list("pk", flat=True))
+        earlier = Contribution.objects.in_bulk([data.idempotency_key for data in batch], field_name="idempotency_key")
+        totals.update(_known_donor_totals(batch, upserted, committees, now))
+
+    results: list[RecordResult | None] = []
+    planned: list[tuple[ContributionInput, Contribution, compliance.Plan]] = []
+    for data, upserted_one in zip(batch, upserted, strict=True):
+        person = upserted_one.person
+        if data.idempotency_key in earlier:
+            results.append(RecordResult(earlier[data.idempotency_key], created=False))
+            continue
+        received_at = data.received_at or now
+        money_moved = bool(data.charge_id) or data.source == Source.IMPORT
+        try:
+            plan = compliance.plan_line_items(
+                person_id=person.pk,
+                amount_cents=data.amount_cents,
+                method=data.method,
+                splits=data.splits,
+                received_at=received_at,
+                election=data.election,
+                money_moved=money_moved,
+                committees=committees,
+                totals=totals[person.pk],
+            )
+        except ContributionRefused as refusal:
+            # Everything here rolls back; a person who existed before is named on the compliance case.
+            refusal.person_id = None if upserted_one.created else person.pk
+            raise
+        totals[person.pk] = plan.totals_after(data.method)
+        contribution = _contribution_build(data, person, received_at, actor)
+        earlier[data.idempotency_key] = contribution  # the same key twice in a batch is one gift
+        planned.append((data, contribution, plan))
+        results.append(None)
+
+    created = [contribution for _data, contribution, _plan in planned]
+    Contribution.objects.bulk_create(created)
+    _line_items_create([(contribution, plan) for _data, contribution, plan in planned])
+    ComplianceCase.objects.bulk_create(
+        ComplianceCase(
+            kind=case.kind,
+            action=case.action,
+            person_id=contribution.person_id,
+            committee=case.committee,
+            contribution=contribution,
+            amount_cents=case.amount_cents,
+            detail=case.detail,
+            due_on=case.due_on,
+        )
+        for _data, contribution, plan in planned
+        for case in plan.cases
+    )
+    receipts = []
+    for data, contribution, plan in planned:
+        # History (imports) emails nobody: the follow-up goes with the receipt, for gifts made now.
+        if data.send_receipt:
+            receipts.append(contribution.pk)
+            itemized = any(item.itemized for item in plan.line_items)
+            if itemized and not (contribution.employer and contribution.occupation):
+                _best_efforts_request(contribution)
+    activity_record_many(
+        kind="donation",
+        person_ids=[c.person_id for c in created],
+        data=[
+            {
+                "contribution_id": c.pk,
+                "amount_cents": c.amount_cents,
+                "method": c.method,
+                "source": c.source,
+                "refcode": c.refcode,
+                "recurring": bool(c.recurring_plan_id),
+            }
+            for c in created
+        ],
+        actor=actor,
+        occurred_at=[c.received_at for c in created],
+    )
+    if receipts:
+        from barnstorm.donations.tasks import contribution_receipts_send
+
+        transaction.on_commit(lambda: contribution_receipts_send.delay(receipts))
+    fresh = iter(created)
+    return [result or RecordResult(next(fresh), created=True) for result in results]
+
+
+def _committees_for(batch: list[ContributionInput]) -> dict[int, Committee]:
+    """The recipients' rows, from the callers where they have them, else read once for the batch."""
+    committees: dict[int, Committee] = {}
+    for data in batch:
+        committees.update(data.committees or {})
+    missing = {s.committee_id for data in batch for s in data.splits} - committees.keys()
+    if missing:
+        committees.update(Committee.objects.in_bulk(missing))
+    return committees
+
+
+def _known_donor_totals(batch, upserted, committees, now) -> dict[int, dict]:
+    """Each existing donor's totals for every committee and cycle their gifts in the batch touch."""
+    scope: dict[int, tuple[set[int], set[int]]] = {}
+    for data, upserted_one in zip(batch, upserted, strict=True):
+        if upserted_one.created:
+            continue
+        committee_ids, cycles = scope.setdefault(upserted_one.person.pk, (set(), set()))
+        committee_ids.update(s.committee_id for s in data.splits)
+        designations = compliance.designations_for(
+            splits=data.splits, received_at=data.received_at or now, election=data.election, committees=committees
+        )
+        cycles.update(compliance.cycle_of(d) for d in designations)
+    return {
+        person_id: compliance.donor_totals(person_id=person_id, committee_ids=list(committee_ids), cycles=cycles)
+        for person_id, (committee_ids, cycles) in scope.items()
+    }
+
+
+def _contribution_build(data: ContributionInput, person: Person, received_at: datetime, actor) -> Contribution:
     donor = data.donor
-    contribution = Contribution.objects.create(
+    return Contribution(
         person=person,
         page_id=data.page_id,
         amount_cents=data.amount_cents,
@@ -241,74 +360,42 @@ def _record(data: ContributionInput, received_at: datetime, actor) -> RecordResu
         check_number=data.check_number,
         entered_by=actor if data.source == Source.STAFF else None,
     )
-    items = _line_items_create(contribution, plan)
-    for case in plan.cases:
-        ComplianceCase.objects.create(
-            kind=case.kind,
-            action=case.action,
-            person=person,
-            committee=case.committee,
-            contribution=contribution,
-            amount_cents=case.amount_cents,
-            detail=case.detail,
-            due_on=case.due_on,
-        )
-    # History (imports) emails nobody: the follow-up goes with the receipt, for gifts made now.
-    if data.send_receipt and any(item.itemized for item in items) and not (donor.employer and donor.occupation):
-        _best_efforts_request(contribution)
-
-    activity_record(
-        person_id=person.pk,
-        kind="donation",
-        data={
-            "contribution_id": contribution.pk,
-            "amount_cents": contribution.amount_cents,
-            "method": contribution.method,
-            "source": contribution.source,
-            "refcode": contribution.refcode,
-            "recurring": bool(contribution.recurring_plan_id),
-        },
-        actor=actor,
-        occurred_at=received_at,
-    )
-    if data.send_receipt:
-        from barnstorm.donations.tasks import contribution_receipt_send
-
-        transaction.on_commit(lambda: contribution_receipt_send.delay(contribution.pk))
-    return RecordResult(contribution, created=True)
 
 
-def _line_items_create(contribution: Contribution, plan: compliance.Plan) -> list[LineItem]:
+def _line_items_create(planned: list[tuple[Contribution, compliance.Plan]]) -> None:
+    """Each plan's line items, with cycle-to-date aggregates; sets `plan.line_items`."""
     items: list[LineItem] = []
-    aggregates = dict(plan.cycle_totals)  # read under the donor's lock, so still current
-    for planned in plan.items:
-        cycle = compliance.cycle_of(planned.election)
-        key = (planned.committee.pk, cycle)
-        aggregates[key] = aggregates.get(key, 0) + planned.amount_cents
-        aggregate = aggregates[key]
-        items.append(
-            LineItem(
-                contribution=contribution,
-                person_id=contribution.person_id,
-                committee=planned.committee,
-                received_at=contribution.received_at,
-                method=contribution.method,
-                amount_cents=planned.amount_cents,
-                election=planned.election,
-                cycle=cycle,
-                cycle_aggregate_cents=aggregate,
-                itemized=aggregate > compliance.ITEMIZATION_THRESHOLD_CENTS,
-                memo=planned.memo,
+    for contribution, plan in planned:
+        aggregates = dict(plan.cycle_totals)  # read under the donor's lock (or this batch's), so still current
+        plan.line_items = []
+        for planned_item in plan.items:
+            cycle = compliance.cycle_of(planned_item.election)
+            key = (planned_item.committee.pk, cycle)
+            aggregates[key] = aggregates.get(key, 0) + planned_item.amount_cents
+            aggregate = aggregates[key]
+            plan.line_items.append(
+                LineItem(
+                    contribution=contribution,
+                    person_id=contribution.person_id,
+                    committee=planned_item.committee,
+                    received_at=contribution.received_at,
+                    method=contribution.method,
+                    amount_cents=planned_item.amount_cents,
+                    election=planned_item.election,
+                    cycle=cycle,
+                    cycle_aggregate_cents=aggregate,
+                    itemized=aggregate > compliance.ITEMIZATION_THRESHOLD_CENTS,
+                    memo=planned_item.memo,
+                )
             )
-        )
+        items.extend(plan.line_items)
     LineItem.objects.bulk_create(items)
-    for item in items:
-        if item.itemized:
-            # Crossing $200 itemizes the donor's earlier contributions of the cycle as well.
-            LineItem.objects.filter(
-                person_id=item.person_id, committee_id=item.committee_id, cycle=item.cycle, itemized=False
-            ).update(itemized=True)
-    return items
+    crossed = {(item.person_id, item.committee_id, item.cycle) for item in items if item.itemized}
+    for person_id, committee_id, cycle in sorted(crossed):
+        # Crossing $200 itemizes the donor's earlier contributions of the cycle as well.
+        LineItem.objects.filter(person_id=person_id, committee_id=committee_id, cycle=cycle, itemized=False).update(
+            itemized=True
+        )
 
 
 def _refusal_case_record(refusal: ContributionRefused, *, person_id: int | None) -> None:
@@ -351,6 +438,9 @@ class CheckoutOutcome:
     blocked: bool = False
     pending: bool = False  # no answer from the processor yet; the reconcile task will finish it
     plan: RecurringPlan | None = None
+    # Charged; the worker records the contribution within moments (donation_checkout's record_later).
+    recording: bool = False
+    attempt_id: int | None = None
 
 
 @dataclass
@@ -364,10 +454,15 @@ class CardCheckout:
     extra: dict = field(default_factory=dict)
 
 
-def donation_checkout(*, checkout: CardCheckout, processor: CardProcessor) -> CheckoutOutcome:
+def donation_checkout(
+    *, checkout: CardCheckout, processor: CardProcessor, record_later: bool = False
+) -> CheckoutOutcome:
     """Charge a card and record the contribution, exactly once per attempt key.
 
     Raises ContributionRefused (before any money moves) when the gift may not be accepted.
+    With `record_later`, a one-time gift that nothing more hangs on (no saved card, no plan) is
+    recorded by the worker once charged, in a batch with others (`attempts_record`): how the
+    donation page keeps up with a spike, thanking the donor as soon as the card is charged.
     """
     data = checkout.data
     attempt = attempt_open(
@@ -377,7 +472,10 @@ def donation_checkout(*, checkout: CardCheckout, processor: CardProcessor) -> Ch
         extra={"frequency": checkout.frequency, "save_method": checkout.save_method},
     )
     if attempt.contribution_id:
-        return CheckoutOutcome(contribution=attempt.contribution, plan=attempt.contribution.recurring_plan)
+        contribution = attempt.contribution
+        return CheckoutOutcome(contribution=contribution, plan=contribution.recurring_plan, attempt_id=attempt.pk)
+    if attempt.status == AttemptStatus.CHARGED:
+        return CheckoutOutcome(recording=True, attempt_id=attempt.pk)
 
     fingerprint = getattr(processor, "token_fingerprint", lambda token: "")(checkout.token)
     if _card_testing_suspected(ip=checkout.ip_address, fingerprint=fingerprint):
@@ -408,7 +506,11 @@ def donation_checkout(*, checkout: CardCheckout, processor: CardProcessor) -> Ch
         )
         _decline_count(ip=checkout.ip_address, fingerprint=result.fingerprint or fingerprint)
         return CheckoutOutcome(declined=result.message or _("Your card was declined."))
-    return attempt_complete(attempt=attempt, result=result, committees=data.committees)
+    if record_later and checkout.frequency == Frequency.ONE_TIME and not checkout.save_method:
+        return attempt_charged(attempt=attempt, result=result)
+    outcome = attempt_complete(attempt=attempt, result=result, committees=data.committees)
+    outcome.attempt_id = attempt.pk
+    return outcome
 
 
 def attempt_open(*, data: ContributionInput, processor: str, ip_address: str = "", extra: dict | None = None):
@@ -471,13 +573,9 @@ def attempt_complete(
     *, attempt: PaymentAttempt, result: ChargeResult, committees: dict | None = None
 ) -> CheckoutOutcome:
     """Record the contribution a succeeded charge paid for (from the request, a webhook or a task)."""
-    payload = dict(attempt.payload)
-    frequency = payload.pop("frequency", Frequency.ONE_TIME)
-    save_method = payload.pop("save_method", False)
-    data = ContributionInput.from_payload(payload)
-    data.committees = committees
-    data.processor = attempt.processor
-    data.charge_id = result.charge_id
+    frequency = attempt.payload.get("frequency", Frequency.ONE_TIME)
+    save_method = attempt.payload.get("save_method", False)
+    data = _attempt_contribution(attempt, charge_id=result.charge_id, committees=committees)
     with transaction.atomic():
         attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
         if attempt.contribution_id:
@@ -503,6 +601,92 @@ def attempt_complete(
         attempt.contribution = recorded
         attempt.save(update_fields=["status", "charge_id", "card_fingerprint", "contribution"])
     return CheckoutOutcome(contribution=recorded, plan=plan or recorded.recurring_plan)
+
+
+def _attempt_contribution(attempt: PaymentAttempt, *, charge_id: str, committees=None) -> ContributionInput:
+    """The contribution an attempt's charge paid for, as the donor's form described it."""
+    payload = {k: v for k, v in attempt.payload.items() if k not in ("frequency", "save_method")}
+    data = ContributionInput.from_payload(payload)
+    data.committees = committees
+    data.processor = attempt.processor
+    data.charge_id = charge_id
+    return data
+
+
+# --- Recording charged gifts in batches (donation_checkout's record_later) --------------------
+
+RECORDER_DUE_KEY = "donations:recorder-due"
+RECORD_BATCH = 200
+
+
+def attempt_charged(*, attempt: PaymentAttempt, result: ChargeResult) -> CheckoutOutcome:
+    """The card is charged: mark the attempt for the recorder, and make sure one is on its way."""
+    PaymentAttempt.objects.filter(pk=attempt.pk, status=AttemptStatus.PENDING).update(
+        status=AttemptStatus.CHARGED, charge_id=result.charge_id, card_fingerprint=result.fingerprint
+    )
+    # One recorder task for however many gifts arrive before it starts: it clears the mark before
+    # it looks, so a gift marked after its look finds the mark gone and sends the next one.
+    if cache.add(RECORDER_DUE_KEY, 1, timeout=60):
+        from barnstorm.donations.tasks import attempts_record_task
+
+        transaction.on_commit(attempts_record_task.delay)
+    return CheckoutOutcome(recording=True, attempt_id=attempt.pk)
+
+
+def attempts_record(*, batch_size: int = RECORD_BATCH) -> int:
+    """Record the contributions of charged attempts, a batch per transaction, until none is left.
+
+    Recorders running at once take different attempts (FOR UPDATE SKIP LOCKED on PostgreSQL;
+    SQLite runs one writer at a time). A webhook that records an attempt first takes it out of
+    the queue; one that comes while the recorder holds it waits, then finds it recorded.
+    Returns how many contributions were recorded.
+    """
+    cache.delete(RECORDER_DUE_KEY)
+    recorded = 0
+    while True:
+        with transaction.atomic():
+            queue = PaymentAttempt.objects.select_for_update(skip_locked=True).filter(status=AttemptStatus.CHARGED)
+            attempts = list(queue.order_by("pk")[:batch_size])
+            if not attempts:
+                return recorded
+            recorded += _attempts_record_batch(attempts)
+        if len(attempts) < batch_size:
+            return recorded
+
+
+def _attempts_record_batch(attempts: list[PaymentAttempt]) -> int:
+    batch = []
+    for attempt in attempts:
+        data = _attempt_contribution(attempt, charge_id=attempt.charge_id)
+        data.received_at = data.received_at or attempt.created_at  # when the donor gave, not when recorded
+        batch.append(data)
+    try:
+        results = contribution_record_many(data=batch)
+    except (ValidationError, IntegrityError):
+        # One gift the batch can't take (raced by a webhook, or refused): each on its own instead.
+        results = [_attempt_record_alone(attempt, data) for attempt, data in zip(attempts, batch, strict=True)]
+    done = []
+    for attempt, result in zip(attempts, results, strict=True):
+        if result is not None:
+            attempt.status = AttemptStatus.SUCCEEDED
+            attempt.contribution_id = result.contribution.pk
+            done.append(attempt)
+    bulk_update_objects(done, ["status", "contribution"])
+    return sum(1 for result in results if result is not None and result.created)
+
+
+def _attempt_record_alone(attempt: PaymentAttempt, data: ContributionInput) -> RecordResult | None:
+    try:
+        with transaction.atomic():
+            return contribution_record(data=data)
+    except ValidationError as error:
+        # Charged but not recordable: staff must look at it (and likely refund it).
+        message = "; ".join(getattr(error, "messages", [str(error)]))
+        log.error("charged attempt %s could not be recorded: %s", attempt.pk, message)
+        PaymentAttempt.objects.filter(pk=attempt.pk).update(
+            status=AttemptStatus.REFUSED, message=f"Charged, not recorded: {message}"[:300]
+        )
+        return None
 
 
 RECONCILE_AFTER = timedelta(minutes=1)

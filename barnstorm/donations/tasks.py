@@ -22,15 +22,34 @@ def _claim(contribution_id: int, field: str) -> bool:
 @shared_task(bind=True, max_retries=5, default_retry_delay=60)
 def contribution_receipt_send(self, contribution_id: int) -> bool:
     """Email the receipt for one charge (each recurring installment has its own)."""
+    try:
+        return _receipt_send(contribution_id)
+    except Exception as exc:
+        raise self.retry(exc=exc) from exc
+
+
+@shared_task
+def contribution_receipts_send(contribution_ids: list[int]) -> int:
+    """The receipts of gifts recorded together; one that fails is retried on its own."""
+    sent = 0
+    for contribution_id in contribution_ids:
+        try:
+            sent += _receipt_send(contribution_id)
+        except Exception:
+            contribution_receipt_send.delay(contribution_id)
+    return sent
+
+
+def _receipt_send(contribution_id: int) -> bool:
     if not _claim(contribution_id, "receipt_sent_at"):
         return False
     contribution = selectors.contribution_for_receipt(contribution_id=contribution_id)
     try:
         _send(contribution, "receipt", selectors.receipt_context(contribution=contribution))
-    except Exception as exc:
+    except Exception:
         # Not sent after all: release the claim so the retry sends it.
         Contribution.objects.filter(pk=contribution_id).update(receipt_sent_at=None)
-        raise self.retry(exc=exc) from exc
+        raise
     return True
 
 
@@ -94,6 +113,14 @@ def recurring_stopped_email_send(self, plan_id: int) -> bool:
     except Exception as exc:
         raise self.retry(exc=exc) from exc
     return True
+
+
+@shared_task
+def attempts_record_task() -> int:
+    """Record the gifts charged by the donation page (queued by the first of them; and every minute)."""
+    from barnstorm.donations.services import attempts_record
+
+    return attempts_record()
 
 
 @shared_task

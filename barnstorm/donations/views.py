@@ -124,15 +124,15 @@ def _give(request, page, form: DonationForm):
         save_method=data["save_method"],
     )
     try:
-        outcome = services.donation_checkout(checkout=checkout, processor=card_processor())
+        outcome = services.donation_checkout(checkout=checkout, processor=card_processor(), record_later=True)
     except ContributionRefused as refusal:
         form.add_error(None, refusal.message)
         return _fresh_attempt(form)
     except ValidationError as error:
         form.add_error(None, error.messages)
         return _fresh_attempt(form)
-    if outcome.contribution is not None:
-        return redirect(links.thanks_url(slug=page.slug, contribution_id=outcome.contribution.pk))
+    if outcome.contribution is not None or outcome.recording:
+        return redirect(links.thanks_url(slug=page.slug, attempt_id=outcome.attempt_id))
     if outcome.pending:
         return render(request, "donations/pending.html", {"page": page}, status=202)
     form.add_error("card_number" if not outcome.blocked else None, outcome.declined)
@@ -152,23 +152,20 @@ def _fresh_attempt(form: DonationForm) -> DonationForm:
 
 def thanks(request, slug):
     page = get_object_or_404(selectors.DonationPage, slug=slug)
-    contribution = None
-    contribution_id = links.thanks_contribution_id(request.GET.get("r", ""))
-    if contribution_id:
-        contribution = Contribution.objects.select_related("recurring_plan").filter(pk=contribution_id).first()
+    gift, person = selectors.gift_for_thanks(links.thanks_target(request.GET.get("r", "")))
     share_url = settings.SITE_URL + reverse("donations:donate", args=[page.slug]) + "?refcode=share"
     ask = None
-    if contribution is not None:
-        share_url += f"_{contribution.person_id}"
+    if person is not None:
+        share_url += f"_{person.pk}"
         from barnstorm.segments.measures import next_step_for
 
-        ask = next_step_for(contribution.person)
+        ask = next_step_for(person)
     return render(
         request,
         "donations/thanks.html",
         {
             "page": page,
-            "contribution": contribution,
+            "contribution": gift,
             "share_url": share_url,
             "ask": ask,
             "signup_url": reverse("people:signup") + "?source=donation",

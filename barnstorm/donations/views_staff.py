@@ -128,10 +128,17 @@ def compliance_queue(request):
         .order_by("-resolved_at")[:50]
     )
     blocked = PaymentAttempt.objects.filter(status=AttemptStatus.BLOCKED).order_by("-created_at")[:50]
+    # Refused after the card was charged (the recorder could not take the gift): money to return.
+    unrecorded = PaymentAttempt.objects.filter(status=AttemptStatus.REFUSED).exclude(charge_id="")
     return render(
         request,
         "donations/staff/compliance_queue.html",
-        {"open_cases": open_cases, "recent": recent, "blocked": blocked},
+        {
+            "open_cases": open_cases,
+            "recent": recent,
+            "blocked": blocked,
+            "unrecorded": unrecorded.order_by("-created_at")[:50],
+        },
     )
 
 
