@@ -48,13 +48,16 @@ def donor_pages_forget() -> None:
 
 
 def contribution_for_receipt(*, contribution_id: int) -> Contribution:
-    return (
-        Contribution.objects.select_related("recurring_plan")
-        .prefetch_related(
-            Prefetch("line_items", queryset=LineItem.objects.select_related("committee").order_by("committee_id", "id"))
-        )
-        .get(pk=contribution_id)
-    )
+    return _for_receipt().get(pk=contribution_id)
+
+
+def contributions_for_receipt(*, contribution_ids: list[int]) -> list[Contribution]:
+    return list(_for_receipt().filter(pk__in=contribution_ids).order_by("pk"))
+
+
+def _for_receipt():
+    line_items = LineItem.objects.select_related("committee").order_by("committee_id", "id")
+    return Contribution.objects.select_related("recurring_plan").prefetch_related(Prefetch("line_items", line_items))
 
 
 def election_label(code: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -30,14 +30,31 @@ def contribution_receipt_send(self, contribution_id: int) -> bool:
 
 @shared_task
 def contribution_receipts_send(contribution_ids: list[int]) -> int:
-    """The receipts of gifts recorded together; one that fails is retried on its own."""
-    sent = 0
-    for contribution_id in contribution_ids:
-        try:
-            sent += _receipt_send(contribution_id)
-        except Exception:
+    """The receipts of gifts recorded together, claimed at once and sent over one connection.
+
+    A receipt that can't be sent is released and retried on its own (contribution_receipt_send).
+    """
+    claimed = Contribution.objects.filter(pk__in=contribution_ids, receipt_sent_at__isnull=True)
+    now = timezone.now()
+    ids = list(claimed.values_list("pk", flat=True))
+    # Claimed before sending, like one at a time: a second run finds nothing left to send.
+    Contribution.objects.filter(pk__in=ids, receipt_sent_at__isnull=True).update(receipt_sent_at=now)
+    contributions = selectors.contributions_for_receipt(contribution_ids=ids)
+    messages = [(c.pk, _message(c, "receipt", selectors.receipt_context(contribution=c))) for c in contributions]
+    done = 0  # messages handled, in order (a donor without an address has none to send)
+    try:
+        with get_connection() as connection:
+            for _contribution_id, message in messages:
+                if message is not None:
+                    message.connection = connection
+                    message.send()
+                done += 1
+    except Exception:
+        unsent = [contribution_id for contribution_id, _message in messages[done:]]
+        Contribution.objects.filter(pk__in=unsent).update(receipt_sent_at=None)
+        for contribution_id in unsent:
             contribution_receipt_send.delay(contribution_id)
-    return sent
+    return sum(message is not None for _contribution_id, message in messages[:done])
 
 
 def _receipt_send(contribution_id: int) -> bool:
@@ -65,12 +82,17 @@ def best_efforts_email_send(self, contribution_id: int) -> bool:
 
 
 def _send(contribution: Contribution, template: str, context: dict) -> None:
+    message = _message(contribution, template, context)
+    if message is not None:
+        message.send()
+
+
+def _message(contribution: Contribution, template: str, context: dict) -> EmailMultiAlternatives | None:
     if not contribution.email:
-        return
+        return None
     subject = render_to_string(f"donations/email/{template}_subject.txt", context).strip()
     text = render_to_string(f"donations/email/{template}.txt", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [contribution.email])
-    message.send()
+    return EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [contribution.email])
 
 
 @shared_task

@@ -101,7 +101,8 @@ def test_a_batch_decides_each_donors_gifts_in_order_as_one_at_a_time_would(commi
 
 def test_a_webhook_that_records_first_takes_the_attempt_out_of_the_queue(committee, gift):
     attempt = charged(gift, committee, 2700, "w1")
-    result = TestProcessor().charge(amount_cents=2700, token="tok_4242424242424242", idempotency_key="w1", description="")
+    card = "tok_4242424242424242"
+    result = TestProcessor().charge(amount_cents=2700, token=card, idempotency_key="w1", description="")
     attempt_complete(attempt=attempt, result=result)
     assert attempts_record() == 0
     assert Contribution.objects.count() == 1
@@ -134,3 +135,17 @@ def test_recorders_running_at_once_record_each_gift_once(committee, gift):
     assert Contribution.objects.count() == 30
     assert set(PaymentAttempt.objects.values_list("status", flat=True)) == {AttemptStatus.SUCCEEDED}
     assert sorted(Contribution.objects.values_list("amount_cents", flat=True)) == [a.amount_cents for a in attempts]
+
+
+def test_a_batchs_receipts_go_out_once_over_one_connection(committee, gift, django_capture_on_commit_callbacks):
+    for n in range(3):
+        charged(gift, committee, 2700, f"m{n}", email=f"donor{n}@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        attempts_record()
+    assert sorted(m.to[0] for m in mail.outbox) == ["donor0@example.com", "donor1@example.com", "donor2@example.com"]
+    assert all("$27.00" in m.body for m in mail.outbox)
+    assert not Contribution.objects.filter(receipt_sent_at=None).exists()
+    from barnstorm.donations.tasks import contribution_receipts_send
+
+    assert contribution_receipts_send(list(Contribution.objects.values_list("pk", flat=True))) == 0  # claimed once
+    assert len(mail.outbox) == 3
