@@ -9,6 +9,9 @@ class DonationsConfig(AppConfig):
 
     def ready(self):
         from barnstorm.activity import kinds
+        from barnstorm.people.signals import person_merged
+
+        person_merged.connect(_merged_donor_review, dispatch_uid="donations-merged-donor-review")
 
         kinds.register("donation", _("Donated"))
         kinds.register("donation_refunded", _("Donation refunded"))
@@ -17,3 +20,9 @@ class DonationsConfig(AppConfig):
         kinds.register("recurring_changed", _("Changed a recurring gift"))
         kinds.register("recurring_cancelled", _("Cancelled a recurring gift"))
         kinds.register("recurring_failed", _("Recurring gift stopped after failed charges"))
+
+
+def _merged_donor_review(sender, *, survivor, actor=None, **kwargs):
+    from barnstorm.donations.services import merged_donor_review
+
+    merged_donor_review(person_id=survivor.pk, merged_person_id=kwargs.get("merged_person_id"))

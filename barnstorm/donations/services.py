@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -396,6 +396,68 @@ def _line_items_create(planned: list[tuple[Contribution, compliance.Plan]]) -> N
         LineItem.objects.filter(person_id=person_id, committee_id=committee_id, cycle=cycle, itemized=False).update(
             itemized=True
         )
+
+
+def merged_donor_review(*, person_id: int, merged_person_id: int | None = None) -> list[ComplianceCase]:
+    """After two records of one donor are merged, the law counts their gifts together.
+
+    Itemizes the cycles whose total now passes $200, and opens a refund case for whatever is
+    over a limit (cash included) beyond the refunds already queued. Returns the new cases.
+    """
+    rows = (
+        LineItem.objects.filter(person_id=person_id)
+        .values_list("committee_id", "election", "method")
+        .annotate(net=Sum(F("amount_cents") - F("refunded_cents")))
+    )
+    given: dict[tuple[int, str], int] = {}
+    cash: dict[tuple[int, str], int] = {}
+    per_cycle: dict[tuple[int, int], int] = {}
+    for committee_id, election, method, net in rows:
+        given[committee_id, election] = given.get((committee_id, election), 0) + net
+        if method == Method.CASH:
+            cash[committee_id, election] = cash.get((committee_id, election), 0) + net
+        cycle = compliance.cycle_of(election)
+        per_cycle[committee_id, cycle] = per_cycle.get((committee_id, cycle), 0) + net
+    for (committee_id, cycle), total in per_cycle.items():
+        if total > compliance.ITEMIZATION_THRESHOLD_CENTS:
+            LineItem.objects.filter(person_id=person_id, committee_id=committee_id, cycle=cycle, itemized=False).update(
+                itemized=True
+            )
+    queued = dict(
+        ComplianceCase.objects.filter(person_id=person_id, action=CaseAction.REFUND_QUEUED, resolved_at__isnull=True)
+        .values_list("committee_id")
+        .annotate(total=Sum("amount_cents"))
+    )
+    # Cases name a committee, not an election: what is owed back is counted per committee, the
+    # larger of the excess over the election limits and over the cash limit.
+    owed: dict[int, tuple[int, str, list[str]]] = {}
+    for (committee_id, election), net in sorted(given.items()):
+        over = net - compliance.limit_cents(compliance.cycle_of(election))
+        cash_over = cash.get((committee_id, election), 0) - compliance.CASH_LIMIT_CENTS
+        excess, kind = max((over, CaseKind.OVER_LIMIT), (cash_over, CaseKind.CASH_LIMIT))
+        if excess > 0:
+            total, _kind, elections = owed.get(committee_id, (0, kind, []))
+            owed[committee_id] = (total + excess, kind, [*elections, election])
+    merged = f" (person #{merged_person_id} merged in)" if merged_person_id else ""
+    due_on = timezone.localdate() + timedelta(days=compliance.EXCESS_REFUND_DAYS)
+    cases = []
+    for committee_id, (total, kind, elections) in owed.items():
+        excess = total - queued.get(committee_id, 0)
+        if excess <= 0:
+            continue
+        cases.append(
+            ComplianceCase(
+                kind=kind,
+                action=CaseAction.REFUND_QUEUED,
+                person_id=person_id,
+                committee_id=committee_id,
+                amount_cents=excess,
+                detail=_("Two donor records merged%(merged)s: $%(excess)s over the limits for %(elections)s")
+                % {"merged": merged, "excess": f"{excess / 100:,.2f}", "elections": ", ".join(elections)},
+                due_on=due_on,
+            )
+        )
+    return ComplianceCase.objects.bulk_create(cases)
 
 
 def _refusal_case_record(refusal: ContributionRefused, *, person_id: int | None) -> None:

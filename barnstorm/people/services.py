@@ -42,6 +42,7 @@ from barnstorm.people.models import (
     Tagging,
 )
 from barnstorm.people.normalize import email_key, normalize_email, normalize_phone, normalize_zip, zip_info
+from barnstorm.people.signals import person_merged
 
 NAME_FIELDS = ("honorific_prefix", "given_name", "additional_name", "family_name", "honorific_suffix")
 # Facts that change over a life (a new job): the newest non-blank value wins.
@@ -706,7 +707,9 @@ def person_merge(*, survivor: Person, other: Person, actor=None) -> MergeRecord:
     other = Person.objects.select_for_update().get(pk=other.pk)
     snapshot = _person_snapshot(other)
 
-    for relation in Person._meta.related_objects:
+    # Hidden relations too (related_name="+", such as a line item's donor): they point at the person all the same.
+    relations = [f for f in Person._meta.get_fields(include_hidden=True) if f.auto_created and not f.concrete]
+    for relation in relations:
         if relation.many_to_many:
             continue  # moved through their through-models' foreign keys
         model, fk = relation.related_model, relation.field
@@ -739,6 +742,7 @@ def person_merge(*, survivor: Person, other: Person, actor=None) -> MergeRecord:
     )
     other.delete()
     activity_record(person_id=survivor.pk, kind="merged", data={"merged_person_id": snapshot["id"]}, actor=actor)
+    person_merged.send(sender=Person, survivor=survivor, merged_person_id=snapshot["id"], actor=actor)
     return record
 
 
