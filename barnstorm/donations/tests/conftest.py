@@ -56,22 +56,27 @@ def set_policy():
     return set_policy
 
 
+def donor_input(email="dana@example.com", given_name="Dana") -> DonorInput:
+    """Dana Whitfield of Ames, or another donor of that name and address."""
+    return DonorInput(
+        given_name=given_name,
+        family_name="Whitfield",
+        email=email,
+        street1="12 Elm St",
+        city="Ames",
+        state="IA",
+        zip_code="50010",
+        employer="Ames Public Library",
+        occupation="Librarian",
+    )
+
+
 @pytest.fixture
 def gift():
     """A ContributionInput builder: a $27 card gift from Dana to one committee, attested."""
 
     def gift(committee, amount_cents=2700, key="k1", **extra):
-        donor = extra.pop("donor", None) or DonorInput(
-            given_name="Dana",
-            family_name="Whitfield",
-            email="dana@example.com",
-            street1="12 Elm St",
-            city="Ames",
-            state="IA",
-            zip_code="50010",
-            employer="Ames Public Library",
-            occupation="Librarian",
-        )
+        donor = extra.pop("donor", None) or donor_input()
         values = {
             "donor": donor,
             "amount_cents": amount_cents,

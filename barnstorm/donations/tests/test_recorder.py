@@ -16,12 +16,12 @@ from barnstorm.donations.processors.embedded import TestProcessor
 from barnstorm.donations.services import (
     RECORDER_DUE_KEY,
     CardCheckout,
-    DonorInput,
     attempt_complete,
     attempts_record,
     contribution_record,
     donation_checkout,
 )
+from barnstorm.donations.tests.conftest import donor_input
 from barnstorm.donations.tests.test_donate_page import form_data
 from barnstorm.donations.tests.test_races import race
 from barnstorm.people.models import Person
@@ -29,23 +29,9 @@ from barnstorm.people.models import Person
 pytestmark = pytest.mark.django_db
 
 
-def donor(email="dana@example.com", given_name="Dana"):
-    return DonorInput(
-        given_name=given_name,
-        family_name="Whitfield",
-        email=email,
-        street1="12 Elm St",
-        city="Ames",
-        state="IA",
-        zip_code="50010",
-        employer="Ames Public Library",
-        occupation="Librarian",
-    )
-
-
 def charged(gift, committee, amount_cents, key, **donor_fields):
     """A gift the donation page charged and left to the recorder (its task not run)."""
-    data = gift(committee, amount_cents=amount_cents, key=key, donor=donor(**donor_fields))
+    data = gift(committee, amount_cents=amount_cents, key=key, donor=donor_input(**donor_fields))
     outcome = donation_checkout(
         checkout=CardCheckout(data=data, token="tok_4242424242424242"), processor=TestProcessor(), record_later=True
     )
