@@ -161,12 +161,28 @@ def limit_cents(cycle: int) -> int:
 
 def donor_totals(*, person_id: int, committee_ids: list[int], cycles: set[int]) -> dict[tuple[int, str, str], int]:
     """Net given so far, by (committee, election, method), in one indexed query."""
-    rows = (
-        LineItem.objects.filter(person_id=person_id, committee_id__in=committee_ids, cycle__in=cycles)
-        .values_list("committee_id", "election", "method")
-        .annotate(net=Sum(F("amount_cents") - F("refunded_cents")))
+    return donors_totals(person_ids=[person_id], committee_ids=committee_ids, cycles=cycles).get(person_id, {})
+
+
+def donors_totals(
+    *, person_ids: list[int], committee_ids: list[int] | None = None, cycles: set[int] | None = None
+) -> dict[int, dict[tuple[int, str, str], int]]:
+    """donor_totals for several donors in one query: {person id: {(committee, election, method): net}}.
+
+    Without committees or cycles, every committee and cycle the donors gave to.
+    """
+    rows = LineItem.objects.filter(person_id__in=person_ids)
+    if committee_ids is not None:
+        rows = rows.filter(committee_id__in=committee_ids)
+    if cycles is not None:
+        rows = rows.filter(cycle__in=cycles)
+    rows = rows.values_list("person_id", "committee_id", "election", "method").annotate(
+        net=Sum(F("amount_cents") - F("refunded_cents"))
     )
-    return {(committee_id, election, method): net for committee_id, election, method, net in rows}
+    totals: dict[int, dict[tuple[int, str, str], int]] = {}
+    for person_id, committee_id, election, method, net in rows:
+        totals.setdefault(person_id, {})[committee_id, election, method] = net
+    return totals
 
 
 def plan_line_items(

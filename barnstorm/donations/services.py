@@ -314,21 +314,22 @@ def _committees_for(batch: list[ContributionInput]) -> dict[int, Committee]:
 
 
 def _known_donor_totals(batch, upserted, committees, now) -> dict[int, dict]:
-    """Each existing donor's totals for every committee and cycle their gifts in the batch touch."""
-    scope: dict[int, tuple[set[int], set[int]]] = {}
+    """Each existing donor's totals for every committee and cycle the batch's gifts touch, in one query.
+
+    (Totals for a committee or cycle a donor's own gifts don't touch are read too, and harmless.)
+    """
+    known, committee_ids, cycles = set(), set(), set()
     for data, upserted_one in zip(batch, upserted, strict=True):
         if upserted_one.created:
             continue
-        committee_ids, cycles = scope.setdefault(upserted_one.person.pk, (set(), set()))
+        known.add(upserted_one.person.pk)
         committee_ids.update(s.committee_id for s in data.splits)
         designations = compliance.designations_for(
             splits=data.splits, received_at=data.received_at or now, election=data.election, committees=committees
         )
         cycles.update(compliance.cycle_of(d) for d in designations)
-    return {
-        person_id: compliance.donor_totals(person_id=person_id, committee_ids=list(committee_ids), cycles=cycles)
-        for person_id, (committee_ids, cycles) in scope.items()
-    }
+    totals = compliance.donors_totals(person_ids=sorted(known), committee_ids=sorted(committee_ids), cycles=cycles)
+    return {person_id: totals.get(person_id, {}) for person_id in known}
 
 
 def _contribution_build(data: ContributionInput, person: Person, received_at: datetime, actor) -> Contribution:
@@ -404,15 +405,11 @@ def merged_donor_review(*, person_id: int, merged_person_id: int | None = None) 
     Itemizes the cycles whose total now passes $200, and opens a refund case for whatever is
     over a limit (cash included) beyond the refunds already queued. Returns the new cases.
     """
-    rows = (
-        LineItem.objects.filter(person_id=person_id)
-        .values_list("committee_id", "election", "method")
-        .annotate(net=Sum(F("amount_cents") - F("refunded_cents")))
-    )
     given: dict[tuple[int, str], int] = {}
     cash: dict[tuple[int, str], int] = {}
     per_cycle: dict[tuple[int, int], int] = {}
-    for committee_id, election, method, net in rows:
+    totals = compliance.donors_totals(person_ids=[person_id]).get(person_id, {})
+    for (committee_id, election, method), net in totals.items():
         given[committee_id, election] = given.get((committee_id, election), 0) + net
         if method == Method.CASH:
             cash[committee_id, election] = cash.get((committee_id, election), 0) + net

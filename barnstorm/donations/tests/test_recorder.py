@@ -3,6 +3,8 @@
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from barnstorm.donations.models import (
     AttemptStatus,
@@ -135,3 +137,18 @@ def test_a_batchs_receipts_go_out_once_over_one_connection(committee, gift, djan
 
     assert contribution_receipts_send(list(Contribution.objects.values_list("pk", flat=True))) == 0  # claimed once
     assert len(mail.outbox) == 3
+
+
+def test_a_batch_of_returning_donors_takes_as_many_queries_as_a_small_one(committee, gift):
+    def batch_queries(emails):
+        for email in emails:
+            contribution_record(data=gift(committee, key=f"before-{email}", donor=donor_input(email=email)))
+        for email in emails:
+            charged(gift, committee, 1000, f"now-{email}", email=email)
+        with CaptureQueriesContext(connection) as queries:
+            assert attempts_record() == len(emails)
+        return len(queries.captured_queries)
+
+    small = batch_queries([f"s{n}@example.com" for n in range(2)])
+    large = batch_queries([f"l{n}@example.com" for n in range(8)])
+    assert large == small  # the donors' locks, earlier gifts and totals are one query each, not one a donor
