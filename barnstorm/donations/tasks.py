@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -12,11 +13,19 @@ from barnstorm.donations import selectors
 from barnstorm.donations.models import Contribution
 
 
-def _claim(contribution_id: int, field: str) -> bool:
-    """Mark a once-only email as sent before sending; only one worker wins the claim."""
-    return bool(
-        Contribution.objects.filter(pk=contribution_id, **{f"{field}__isnull": True}).update(**{field: timezone.now()})
-    )
+def _claim(contribution_ids: list[int], field: str) -> list[int]:
+    """Mark once-only emails as sent before sending; returns the ids this run won.
+
+    The rows are locked while they are read and marked, so two runs given the same ids split
+    them (the second finds them marked), never both send one.
+    """
+    with transaction.atomic():
+        unclaimed = Contribution.objects.select_for_update().filter(
+            pk__in=contribution_ids, **{f"{field}__isnull": True}
+        )
+        won = list(unclaimed.values_list("pk", flat=True))
+        Contribution.objects.filter(pk__in=won).update(**{field: timezone.now()})
+    return won
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=60)
@@ -34,12 +43,7 @@ def contribution_receipts_send(contribution_ids: list[int]) -> int:
 
     A receipt that can't be sent is released and retried on its own (contribution_receipt_send).
     """
-    claimed = Contribution.objects.filter(pk__in=contribution_ids, receipt_sent_at__isnull=True)
-    now = timezone.now()
-    ids = list(claimed.values_list("pk", flat=True))
-    # Claimed before sending, like one at a time: a second run finds nothing left to send.
-    Contribution.objects.filter(pk__in=ids, receipt_sent_at__isnull=True).update(receipt_sent_at=now)
-    contributions = selectors.contributions_for_receipt(contribution_ids=ids)
+    contributions = selectors.contributions_for_receipt(contribution_ids=_claim(contribution_ids, "receipt_sent_at"))
     messages = [(c.pk, _message(c, "receipt", selectors.receipt_context(contribution=c))) for c in contributions]
     done = 0  # messages handled, in order (a donor without an address has none to send)
     try:
@@ -58,7 +62,7 @@ def contribution_receipts_send(contribution_ids: list[int]) -> int:
 
 
 def _receipt_send(contribution_id: int) -> bool:
-    if not _claim(contribution_id, "receipt_sent_at"):
+    if not _claim([contribution_id], "receipt_sent_at"):
         return False
     contribution = selectors.contribution_for_receipt(contribution_id=contribution_id)
     try:

@@ -152,3 +152,20 @@ def test_a_batch_of_returning_donors_takes_as_many_queries_as_a_small_one(commit
     small = batch_queries([f"s{n}@example.com" for n in range(2)])
     large = batch_queries([f"l{n}@example.com" for n in range(8)])
     assert large == small  # the donors' locks, earlier gifts and totals are one query each, not one a donor
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_given_the_same_receipts_at_once_send_each_once(committee, gift):
+    from barnstorm.donations.tasks import contribution_receipts_send
+
+    ids = [
+        contribution_record(
+            data=gift(committee, key=f"rc{n}", donor=donor_input(email=f"r{n}@example.com"))
+        ).contribution.pk
+        for n in range(6)
+    ]
+    Contribution.objects.update(receipt_sent_at=None)  # as if their receipts were still to go
+    mail.outbox.clear()
+    sent = race(3, lambda n: contribution_receipts_send(ids))
+    assert sum(sent) == 6
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(f"r{n}@example.com" for n in range(6))
