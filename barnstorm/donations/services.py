@@ -723,7 +723,8 @@ def _attempts_record_batch(attempts: list[PaymentAttempt]) -> int:
         data.received_at = data.received_at or attempt.created_at  # when the donor gave, not when recorded
         batch.append(data)
     try:
-        results = contribution_record_many(data=batch)
+        with transaction.atomic():  # a batch that fails leaves nothing behind, not even its refusal's case
+            results = contribution_record_many(data=batch)
     except (ValidationError, IntegrityError):
         # One gift the batch can't take (raced by a webhook, or refused): each on its own instead.
         results = [_attempt_record_alone(attempt, data) for attempt, data in zip(attempts, batch, strict=True)]
@@ -739,8 +740,7 @@ def _attempts_record_batch(attempts: list[PaymentAttempt]) -> int:
 
 def _attempt_record_alone(attempt: PaymentAttempt, data: ContributionInput) -> RecordResult | None:
     try:
-        with transaction.atomic():
-            return contribution_record(data=data)
+        return contribution_record(data=data)
     except ValidationError as error:
         # Charged but not recordable: staff must look at it (and likely refund it).
         message = "; ".join(getattr(error, "messages", [str(error)]))

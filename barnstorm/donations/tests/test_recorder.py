@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from barnstorm.donations.models import (
     AttemptStatus,
     CaseAction,
+    CaseKind,
     ComplianceCase,
     Contribution,
     LineItem,
@@ -112,6 +113,19 @@ def test_a_gift_the_batch_cannot_take_is_set_aside_and_the_others_are_recorded(c
     assert Contribution.objects.count() == 1
     queue = staff_client.get("/fundraising/compliance/").content.decode()
     assert "Charged but not recorded" in queue and bad.charge_id in queue and "ray@example.com" in queue
+
+
+def test_a_gift_refused_in_a_batch_is_one_compliance_case(committee, gift):
+    charged(gift, committee, 2700, "c1")
+    odd = charged(gift, committee, 15000, "c2", email="ray@example.com", given_name="Ray")
+    # Stored as $150 in cash: over the $100 cash limit, which no policy redesignates.
+    PaymentAttempt.objects.filter(pk=odd.pk).update(payload={**odd.payload, "method": "cash"})
+
+    assert attempts_record() == 1
+
+    case = ComplianceCase.objects.get()  # the batch's refusal left nothing behind; the retry's stands
+    assert (case.kind, case.action) == (CaseKind.CASH_LIMIT, CaseAction.REFUSED)
+    assert PaymentAttempt.objects.get(pk=odd.pk).status == AttemptStatus.REFUSED
 
 
 @pytest.mark.django_db(transaction=True)
