@@ -79,7 +79,6 @@ class Plan:
     cycle_totals: dict[tuple[int, int], int] = field(default_factory=dict)
     # What the decision started from, by (committee id, election, method): see `totals_after`.
     totals: dict[tuple[int, str, str], int] = field(default_factory=dict)
-    line_items: list = field(default_factory=list)  # the LineItem rows, once the contribution is recorded
 
     def totals_after(self, method: str) -> dict[tuple[int, str, str], int]:
         """The donor's totals once this contribution is recorded: where their next gift's plan starts."""

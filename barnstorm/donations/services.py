@@ -254,7 +254,8 @@ def _record_many(batch: list[ContributionInput], now: datetime, actor) -> list[R
 
     created = [contribution for _data, contribution, _plan in planned]
     Contribution.objects.bulk_create(created)
-    _line_items_create([(contribution, plan) for _data, contribution, plan in planned])
+    items = _line_items_create([(contribution, plan) for _data, contribution, plan in planned])
+    itemized = {item.contribution_id for item in items if item.itemized}
     ComplianceCase.objects.bulk_create(
         ComplianceCase(
             kind=case.kind,
@@ -270,12 +271,11 @@ def _record_many(batch: list[ContributionInput], now: datetime, actor) -> list[R
         for case in plan.cases
     )
     receipts = []
-    for data, contribution, plan in planned:
+    for data, contribution, _plan in planned:
         # History (imports) emails nobody: the follow-up goes with the receipt, for gifts made now.
         if data.send_receipt:
             receipts.append(contribution.pk)
-            itemized = any(item.itemized for item in plan.line_items)
-            if itemized and not (contribution.employer and contribution.occupation):
+            if contribution.pk in itemized and not (contribution.employer and contribution.occupation):
                 _best_efforts_request(contribution)
     activity_record_many(
         kind="donation",
@@ -363,18 +363,17 @@ def _contribution_build(data: ContributionInput, person: Person, received_at: da
     )
 
 
-def _line_items_create(planned: list[tuple[Contribution, compliance.Plan]]) -> None:
-    """Each plan's line items, with cycle-to-date aggregates; sets `plan.line_items`."""
+def _line_items_create(planned: list[tuple[Contribution, compliance.Plan]]) -> list[LineItem]:
+    """Each plan's line items, with cycle-to-date aggregates."""
     items: list[LineItem] = []
     for contribution, plan in planned:
         aggregates = dict(plan.cycle_totals)  # read under the donor's lock (or this batch's), so still current
-        plan.line_items = []
         for planned_item in plan.items:
             cycle = compliance.cycle_of(planned_item.election)
             key = (planned_item.committee.pk, cycle)
             aggregates[key] = aggregates.get(key, 0) + planned_item.amount_cents
             aggregate = aggregates[key]
-            plan.line_items.append(
+            items.append(
                 LineItem(
                     contribution=contribution,
                     person_id=contribution.person_id,
@@ -389,11 +388,15 @@ def _line_items_create(planned: list[tuple[Contribution, compliance.Plan]]) -> N
                     memo=planned_item.memo,
                 )
             )
-        items.extend(plan.line_items)
     LineItem.objects.bulk_create(items)
-    crossed = {(item.person_id, item.committee_id, item.cycle) for item in items if item.itemized}
-    for person_id, committee_id, cycle in sorted(crossed):
-        # Crossing $200 itemizes the donor's earlier contributions of the cycle as well.
+    # Crossing $200 itemizes the donor's earlier contributions of the cycle as well.
+    _cycles_itemize({(item.person_id, item.committee_id, item.cycle) for item in items if item.itemized})
+    return items
+
+
+def _cycles_itemize(cycles: set[tuple[int, int, int]]) -> None:
+    """Itemize every line item of each (donor, committee, cycle) given: its total has passed $200."""
+    for person_id, committee_id, cycle in sorted(cycles):
         LineItem.objects.filter(person_id=person_id, committee_id=committee_id, cycle=cycle, itemized=False).update(
             itemized=True
         )
@@ -415,11 +418,13 @@ def merged_donor_review(*, person_id: int, merged_person_id: int | None = None) 
             cash[committee_id, election] = cash.get((committee_id, election), 0) + net
         cycle = compliance.cycle_of(election)
         per_cycle[committee_id, cycle] = per_cycle.get((committee_id, cycle), 0) + net
-    for (committee_id, cycle), total in per_cycle.items():
-        if total > compliance.ITEMIZATION_THRESHOLD_CENTS:
-            LineItem.objects.filter(person_id=person_id, committee_id=committee_id, cycle=cycle, itemized=False).update(
-                itemized=True
-            )
+    _cycles_itemize(
+        {
+            (person_id, committee_id, cycle)
+            for (committee_id, cycle), total in per_cycle.items()
+            if total > compliance.ITEMIZATION_THRESHOLD_CENTS
+        }
+    )
     queued = dict(
         ComplianceCase.objects.filter(person_id=person_id, action=CaseAction.REFUND_QUEUED, resolved_at__isnull=True)
         .values_list("committee_id")
