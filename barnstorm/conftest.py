@@ -1,12 +1,49 @@
-"""Fixtures every test can use: an organizer, an admin, an outsider who must be refused, and
-Debian's Chromium for the browser tests."""
+"""Fixtures every test can use: an organizer, an admin, an outsider who must be refused, threads
+racing each other, and Debian's Chromium for the browser tests."""
 
 import os
+import threading
 
 import pytest
+from django.db import connection
 
 from barnstorm.accounts.models import Role, User
 from barnstorm.people.services import AddressInput, PersonInput, person_upsert
+
+
+@pytest.fixture
+def race():
+    """race(count, work, refused=()): run work(n) for n in range(count) in threads released together.
+
+    Returns each thread's outcome in order of n: what `work` returned, or the exception when it
+    is one of `refused` (an expected refusal). Any other exception fails the test. Each thread
+    closes its database connection. Use with django_db(transaction=True).
+    """
+
+    def run_together(count, work, refused=()):
+        barrier = threading.Barrier(count)
+        outcomes, errors = [None] * count, []
+
+        def run(n):
+            try:
+                barrier.wait()
+                outcomes[n] = work(n)
+            except refused as exc:
+                outcomes[n] = exc
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        return outcomes
+
+    return run_together
 
 
 @pytest.fixture

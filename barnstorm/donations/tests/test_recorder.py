@@ -26,7 +26,6 @@ from barnstorm.donations.services import (
 )
 from barnstorm.donations.tests.conftest import donor_input
 from barnstorm.donations.tests.test_donate_page import form_data
-from barnstorm.donations.tests.test_races import race
 from barnstorm.people.models import Person
 
 pytestmark = pytest.mark.django_db
@@ -129,7 +128,7 @@ def test_a_gift_refused_in_a_batch_is_one_compliance_case(committee, gift):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_recorders_running_at_once_record_each_gift_once(committee, gift):
+def test_recorders_running_at_once_record_each_gift_once(committee, gift, race):
     cache.set(RECORDER_DUE_KEY, 1)  # a recorder is on its way: the gifts below queue none of their own
     attempts = [charged(gift, committee, 1000 + n, f"r{n}", email=f"d{n}@example.com") for n in range(30)]
     counts = race(3, lambda n: attempts_record(batch_size=4))
@@ -169,7 +168,7 @@ def test_a_batch_of_returning_donors_takes_as_many_queries_as_a_small_one(commit
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_runs_given_the_same_receipts_at_once_send_each_once(committee, gift):
+def test_two_runs_given_the_same_receipts_at_once_send_each_once(committee, gift, race):
     from barnstorm.donations.tasks import contribution_receipts_send
 
     ids = [

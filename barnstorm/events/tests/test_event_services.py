@@ -1,12 +1,10 @@
 """Hosting, moderation, RSVPs with capacity and waitlist, check-in exactly once."""
 
 import datetime
-import threading
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from barnstorm.activity.models import Activity
 from barnstorm.events import geo, ics
@@ -94,26 +92,9 @@ def test_the_confirmation_email_carries_the_calendar_file(make_event, attendee, 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_rsvps_racing_for_the_last_seat_do_not_both_get_it(make_event, attendee):
+def test_two_rsvps_racing_for_the_last_seat_do_not_both_get_it(make_event, attendee, race):
     event = make_event(capacity=1)
-    barrier = threading.Barrier(4)
-    errors = []
-
-    def rsvp(n):
-        try:
-            barrier.wait()
-            rsvp_create(event=event, data=attendee(n), notify=False)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=rsvp, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    race(4, lambda n: rsvp_create(event=event, data=attendee(n), notify=False))
     assert Rsvp.objects.filter(status="going").count() == 1
     assert Rsvp.objects.filter(status="waitlisted").count() == 3
 

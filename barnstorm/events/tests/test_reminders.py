@@ -2,7 +2,6 @@
 
 import datetime
 import io
-import threading
 from smtplib import SMTPException
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -11,7 +10,6 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
-from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -306,48 +304,26 @@ def test_a_worker_running_twice_sends_once(event_at):
     assert len(mail.outbox) == 3 and SandboxMessage.objects.count() == 3
 
 
-def race(count, work):
-    barrier = threading.Barrier(count)
-    outcomes, errors = [], []
-
-    def run():
-        try:
-            barrier.wait()
-            outcomes.append(work())
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    return outcomes
-
-
 @pytest.mark.django_db(transaction=True)
-def test_workers_racing_for_one_attendee_send_once(event_at):
+def test_workers_racing_for_one_attendee_send_once(event_at, race):
     start = local(17)
     attendee = rsvp(event_at(start), 1)
 
-    outcomes = race(6, lambda: reminder_send(rsvp_id=attendee.pk, kind=reminders.REMINDER_2H, now=start - H))
+    outcomes = race(6, lambda n: reminder_send(rsvp_id=attendee.pk, kind=reminders.REMINDER_2H, now=start - H))
 
     assert sum(o.claimed for o in outcomes) == 1
     assert len(mail.outbox) == 1 and len(texts_to(1)) == 1
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_runs_at_once_send_every_reminder_once(event_at):
+def test_two_runs_at_once_send_every_reminder_once(event_at, race):
     start = local(17)
     event = event_at(start)
     people = range(1, 13)
     for n in people:
         rsvp(event, n)
 
-    outcomes = race(3, lambda: reminders_send_due(now=start - 23 * H))
+    outcomes = race(3, lambda n: reminders_send_due(now=start - 23 * H))
 
     assert sum(o["reminder_24h"] for o in outcomes) == len(people)
     assert sorted(m.to[0] for m in mail.outbox) == sorted(f"guest{n}@example.com" for n in people)
@@ -356,10 +332,10 @@ def test_two_runs_at_once_send_every_reminder_once(event_at):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_workers_racing_for_a_hosts_follow_up_send_it_once(event_at):
+def test_workers_racing_for_a_hosts_follow_up_send_it_once(event_at, race):
     event = event_at(local(17))
 
-    outcomes = race(4, lambda: reminders.host_followup_send(event_id=event.pk, now=event.ends_at + H))
+    outcomes = race(4, lambda n: reminders.host_followup_send(event_id=event.pk, now=event.ends_at + H))
 
     assert sum(o.claimed for o in outcomes) == 1
     assert [m.to for m in mail.outbox] == [["host@example.com"]]

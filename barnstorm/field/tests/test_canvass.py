@@ -1,11 +1,9 @@
 """Canvassing services: doors from households, turfs cut and re-cut, claimed alone, knocked, adjusted."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.utils import timezone
 
 from barnstorm.activity.models import Activity
@@ -188,34 +186,17 @@ def test_the_rest_of_the_turf_stays_leased_for_the_day_after_a_door(cut, make_vo
 
 
 @pytest.mark.django_db(transaction=True)
-def test_volunteers_claiming_at_once_get_one_claimer(organizer, script, make_volunteer):
+def test_volunteers_claiming_at_once_get_one_claimer(organizer, script, make_volunteer, race):
     residents_create()
     campaign = canvass_launch(organizer, script)
     turfs_cut(campaign=campaign, doors_per_turf=10, actor=organizer)
     turf = Turf.objects.get(campaign=campaign, number=1)
     volunteers = [make_volunteer(f"racer{i}") for i in range(6)]
-    barrier = threading.Barrier(len(volunteers))
-    won, refused, errors = [], [], []
 
-    def claim(volunteer):
-        try:
-            barrier.wait()
-            turf_claim(turf=turf, volunteer=volunteer)
-            won.append(volunteer.pk)
-        except ValidationError:
-            refused.append(volunteer.pk)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+    outcomes = race(6, lambda n: turf_claim(turf=turf, volunteer=volunteers[n]), refused=(ValidationError,))
 
-    threads = [threading.Thread(target=claim, args=(v,)) for v in volunteers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == [] and len(won) == 1 and len(refused) == 5
+    won = [v.pk for v, outcome in zip(volunteers, outcomes, strict=True) if not isinstance(outcome, ValidationError)]
+    assert len(won) == 1 and sum(isinstance(o, ValidationError) for o in outcomes) == 5
     assert Turf.objects.get(pk=turf.pk).claimed_by_id == won[0]
     assert set(Contact.objects.filter(door__turf=turf).values_list("leased_to", flat=True)) == {won[0]}
 

@@ -1,10 +1,8 @@
 """Assignment: batches are leased to one volunteer at a time, expire, and run out cleanly."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from barnstorm.field.models import Contact, ContactStatus, Disposition
@@ -110,28 +108,13 @@ def test_an_organizer_can_hand_a_batch_to_someone_else(callable_people, make_cam
 
 
 @pytest.mark.django_db(transaction=True)
-def test_volunteers_asking_at_once_never_share_a_contact(callable_people, make_campaign, make_volunteer):
+def test_volunteers_asking_at_once_never_share_a_contact(callable_people, make_campaign, make_volunteer, race):
     campaign = make_campaign(batch_size=4)
     volunteers = [make_volunteer(f"racer{i}") for i in range(8)]
-    barrier = threading.Barrier(len(volunteers))
-    taken, errors = {}, []
 
-    def ask(volunteer):
-        try:
-            barrier.wait()
-            taken[volunteer.pk] = [c.pk for c in contacts_lease(campaign=campaign, volunteer=volunteer).contacts]
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+    batches = race(8, lambda n: contacts_lease(campaign=campaign, volunteer=volunteers[n]).contacts)
 
-    threads = [threading.Thread(target=ask, args=(v,)) for v in volunteers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-    assert errors == []
+    taken = {v.pk: [c.pk for c in batch] for v, batch in zip(volunteers, batches, strict=True)}
     all_ids = [pk for ids in taken.values() for pk in ids]
     assert len(all_ids) == len(set(all_ids)) == 30  # 8 × 4 asked, 30 there: all given, none twice
     for volunteer_id, ids in taken.items():

@@ -1,12 +1,10 @@
 """Peer-to-peer texting: first texts sent once each, on a volunteer's click, within the sending
 numbers' caps; replies threaded into their conversation; opt-outs honoured at once, everywhere."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.utils import timezone
 
 from barnstorm.field.models import (
@@ -125,32 +123,16 @@ def test_the_first_text_stays_sent_once_even_after_the_contact_comes_back(campai
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_clicks_at_once_send_one_text(callable_people, make_texting, make_volunteer):
+def test_two_clicks_at_once_send_one_text(callable_people, make_texting, make_volunteer, race):
     campaign = make_texting()
     vera = make_volunteer("vera")
     contact = lease(campaign, vera)[0]
-    barrier = threading.Barrier(4)
-    sent, refused, errors = [], [], []
+    outcomes = race(
+        4, lambda n: text_initial_send(contact=contact, volunteer=vera, now=NOON), refused=(ValidationError,)
+    )
 
-    def click():
-        try:
-            barrier.wait()
-            sent.append(text_initial_send(contact=contact, volunteer=vera, now=NOON))
-        except ValidationError as exc:
-            refused.append(exc)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=click) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-    assert errors == []
-    assert (len(sent), len(refused)) == (1, 3)
+    refused = [o for o in outcomes if isinstance(o, ValidationError)]
+    assert (len(outcomes) - len(refused), len(refused)) == (1, 3)
     assert TextMessage.objects.filter(contact=contact).count() == 1
     assert SandboxMessage.objects.filter(to_number=contact.phone).count() == 1
 
@@ -253,32 +235,18 @@ def test_an_inactive_number_is_not_used(callable_people, make_texting, vera):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_racing_sends_never_take_more_than_the_cap(callable_people, make_texting, make_volunteer):
+def test_racing_sends_never_take_more_than_the_cap(callable_people, make_texting, make_volunteer, race):
     campaign = make_texting(numbers=(("+15155550101", 3),))
     volunteers = [make_volunteer(f"racer{i}") for i in range(6)]
     contacts = [lease(campaign, v, count=1)[0] for v in volunteers]
-    barrier = threading.Barrier(len(volunteers))
-    sent, refused, errors = [], [], []
+    outcomes = race(
+        6,
+        lambda n: text_initial_send(contact=contacts[n], volunteer=volunteers[n], now=NOON),
+        refused=(ValidationError,),
+    )
 
-    def send(contact, volunteer):
-        try:
-            barrier.wait()
-            sent.append(text_initial_send(contact=contact, volunteer=volunteer, now=NOON))
-        except ValidationError as exc:
-            refused.append(exc)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send, args=pair) for pair in zip(contacts, volunteers, strict=True)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-    assert errors == []
-    assert (len(sent), len(refused)) == (3, 3)
+    refused = [o for o in outcomes if isinstance(o, ValidationError)]
+    assert (len(outcomes) - len(refused), len(refused)) == (3, 3)
     assert NumberUsage.objects.get().sent == 3
     assert SandboxMessage.objects.count() == 3
 

@@ -1,5 +1,3 @@
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -161,7 +159,6 @@ def test_rows_of_one_batch_that_share_an_email_are_one_person():
 
 
 def test_it_takes_a_constant_number_of_queries_per_batch():
-    from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     def batch(start, size):
@@ -182,26 +179,9 @@ def test_it_takes_a_constant_number_of_queries_per_batch():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_racing_requests_create_one_person():
+def test_two_racing_requests_create_one_person(race):
     """Many threads sign the same new address up at once: one person, one email row."""
-    barrier = threading.Barrier(6)
-    errors = []
-
-    def sign_up(n):
-        try:
-            barrier.wait()
-            person_upsert(data=PersonInput(email="race@example.com", given_name=f"R{n}"))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sign_up, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    race(6, lambda n: person_upsert(data=PersonInput(email="race@example.com", given_name=f"R{n}")))
     assert Person.objects.count() == 1
     assert EmailAddress.objects.filter(address="race@example.com").count() == 1
     assert Activity.objects.filter(kind="signup").count() == 6
