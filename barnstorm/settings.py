@@ -104,7 +104,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Redis, when configured, is the task broker, the cache and the rate-limit store.
 REDIS_URL = envstr("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "barnstorm.lib.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     # A folder under var/, so the web server and the worker share cached figures (the dashboard's
     # aggregates are computed by the worker and read by the web process) without a server.
