@@ -58,7 +58,7 @@ from barnstorm.lib.bulk import bulk_update_objects
 from barnstorm.lib.db import unique_write
 from barnstorm.people.models import Person
 from barnstorm.people.normalize import email_key
-from barnstorm.people.selectors import person_by_email
+from barnstorm.people.selectors import person_id_by_email
 from barnstorm.people.services import AddressInput, PersonInput, person_upsert_many
 
 log = logging.getLogger(__name__)
@@ -598,10 +598,10 @@ def attempt_open(*, data: ContributionInput, processor: str, ip_address: str = "
 
 def attempt_precheck(*, attempt: PaymentAttempt, data: ContributionInput) -> None:
     """Before any money moves: would the law, or the committee's policy, refuse this gift?"""
-    known = person_by_email(address=data.donor.email) if data.donor.email else None
+    person_id = person_id_by_email(address=data.donor.email) if data.donor.email else None
     try:
         compliance.plan_line_items(
-            person_id=known.pk if known else None,
+            person_id=person_id,
             amount_cents=data.amount_cents,
             method=data.method,
             splits=data.splits,
@@ -612,7 +612,7 @@ def attempt_precheck(*, attempt: PaymentAttempt, data: ContributionInput) -> Non
         )
     except ContributionRefused as refusal:
         PaymentAttempt.objects.filter(pk=attempt.pk).update(status=AttemptStatus.REFUSED, message=str(refusal.message))
-        _refusal_case_record(refusal, person_id=known.pk if known else None)
+        _refusal_case_record(refusal, person_id=person_id)
         raise
 
 

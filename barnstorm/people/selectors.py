@@ -129,6 +129,12 @@ def person_by_email(*, address: str) -> Person | None:
     return Person.objects.filter(emails__address=email_key(address)).first()
 
 
+def person_id_by_email(*, address: str) -> int | None:
+    """The id of the person who has this address, or None: one index lookup, no join."""
+    found = EmailAddress.objects.filter(address=email_key(address)).values_list("person_id", flat=True)[:1]
+    return next(iter(found), None)
+
+
 def person_detail(*, person_id: int) -> Person:
     return (
         people_with_contacts(Person.objects.all())

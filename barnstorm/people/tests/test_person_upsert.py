@@ -4,6 +4,7 @@ from django.db import connection
 
 from barnstorm.activity.models import Activity
 from barnstorm.people.models import EmailAddress, EmailStatus, Person, PhoneNumber, PostalAddress
+from barnstorm.people.selectors import person_id_by_email
 from barnstorm.people.services import AddressInput, PersonInput, person_upsert, person_upsert_many
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +42,14 @@ def test_it_matches_by_email_case_insensitively():
     assert Person.objects.count() == 1
     person = Person.objects.get()
     assert (person.given_name, person.family_name) == ("Ann", "Lee")
+
+
+def test_a_person_is_found_by_email_written_in_any_case(django_assert_num_queries):
+    ann = upsert(email="ann@example.com", given_name="Ann").person
+    upsert(email="bob@example.com", given_name="Bob")
+    with django_assert_num_queries(1):
+        assert person_id_by_email(address=" ANN@Example.com") == ann.pk
+    assert person_id_by_email(address="nobody@example.com") is None
 
 
 def test_it_matches_by_phone_when_the_email_is_new():
