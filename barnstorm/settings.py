@@ -188,6 +188,10 @@ STRIPE_SECRET_KEY = envstr("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = envstr("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = envstr("STRIPE_WEBHOOK_SECRET")
 STRIPE_API_BASE = envstr("STRIPE_API_BASE", "https://api.stripe.com")
+# With Stripe, the card is typed into Stripe.js's field and never reaches Barnstorm's server.
+STRIPE_JS_URL = envstr("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+if STRIPE_SECRET_KEY and not STRIPE_PUBLISHABLE_KEY:
+    raise ImproperlyConfigured("STRIPE_PUBLISHABLE_KEY is needed with STRIPE_SECRET_KEY: Stripe.js takes the card")
 PAYPAL_CLIENT_ID = envstr("PAYPAL_CLIENT_ID")
 PAYPAL_CLIENT_SECRET = envstr("PAYPAL_CLIENT_SECRET")
 PAYPAL_WEBHOOK_ID = envstr("PAYPAL_WEBHOOK_ID")

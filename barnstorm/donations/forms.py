@@ -150,10 +150,14 @@ class DonationForm(DonorFieldsForm):
     attempt = forms.CharField(max_length=64, widget=forms.HiddenInput)
     website = forms.CharField(required=False, widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
 
-    def __init__(self, *args, page: DonationPage, paypal: bool = False, **kwargs):
+    def __init__(self, *args, page: DonationPage, paypal: bool = False, card_fields: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.page = page
         self.paypal = paypal
+        self.card_fields = card_fields
+        if not card_fields:  # the processor's script takes the card: a number posted here is never read
+            for name in ("card_number", "card_expiry", "card_cvc"):
+                del self.fields[name]
         offered = page.frequencies or [Frequency.ONE_TIME]
         self.fields["frequency"].choices = [(v, label) for v, label in Frequency.choices if v in offered]
         if not paypal:
@@ -186,6 +190,9 @@ class DonationForm(DonorFieldsForm):
         if data.get("pay_with") == "paypal" and data.get("frequency", Frequency.ONE_TIME) != Frequency.ONE_TIME:
             self.add_error("pay_with", _("Recurring gifts need a card; PayPal gives once."))
         if data.get("pay_with", "card") in ("", "card") and not data.get("payment_token"):
+            if not self.card_fields:
+                self.add_error(None, _("Enter your card details."))
+                return data
             number = re.sub(r"[\s-]", "", data.get("card_number", ""))
             if not number.isdigit() or not 12 <= len(number) <= 19:
                 self.add_error("card_number", _("Enter the card number."))

@@ -30,7 +30,7 @@ from barnstorm.donations.models import (
     Source,
 )
 from barnstorm.donations.paypal_flow import paypal_start
-from barnstorm.donations.processors import card_processor, paypal_enabled
+from barnstorm.donations.processors import card_entry_by_stripe, card_processor, paypal_enabled
 from barnstorm.donations.processors.base import ProcessorError
 from barnstorm.lib.ratelimit import client_ip
 
@@ -59,7 +59,14 @@ def donate(request, slug):
     page = selectors.page_for_donor(slug=slug)
     if page is None:
         raise Http404
-    form = DonationForm(request.POST or None, page=page, paypal=paypal_enabled(), initial=_prefill(request, page))
+    stripe = card_entry_by_stripe()
+    form = DonationForm(
+        request.POST or None,
+        page=page,
+        paypal=paypal_enabled(),
+        card_fields=stripe is None,
+        initial=_prefill(request, page),
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -70,7 +77,7 @@ def donate(request, slug):
                 return outcome_or_response
             form = outcome_or_response
         status = 400
-    return render(request, "donations/donate.html", _page_context(page, form), status=status)
+    return render(request, "donations/donate.html", {**_page_context(page, form), "stripe": stripe}, status=status)
 
 
 def _page_context(page, form) -> dict:
@@ -135,7 +142,8 @@ def _give(request, page, form: DonationForm):
         return redirect(links.thanks_url(slug=page.slug, attempt_id=outcome.attempt_id))
     if outcome.pending:
         return render(request, "donations/pending.html", {"page": page}, status=202)
-    form.add_error("card_number" if not outcome.blocked else None, outcome.declined)
+    beside_the_number = not outcome.blocked and "card_number" in form.fields  # with Stripe.js: above the form
+    form.add_error("card_number" if beside_the_number else None, outcome.declined)
     return _fresh_attempt(form)
 
 

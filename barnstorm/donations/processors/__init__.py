@@ -22,6 +22,13 @@ def card_processor() -> CardProcessor:
     return TestProcessor()
 
 
+def card_entry_by_stripe() -> dict | None:
+    """Stripe.js's key and address when the card goes to Stripe; None when the page's own fields take it."""
+    if settings.STRIPE_SECRET_KEY:
+        return {"key": settings.STRIPE_PUBLISHABLE_KEY, "url": settings.STRIPE_JS_URL}
+    return None
+
+
 def processor_named(name: str) -> CardProcessor:
     """The processor that made an earlier charge, for refunds and later installments."""
     if name == "paypal":

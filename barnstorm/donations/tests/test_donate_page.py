@@ -7,7 +7,14 @@ from django.core import mail
 from django.urls import reverse
 
 from barnstorm.donations import links
-from barnstorm.donations.models import Contribution, PlanStatus, RecurringPlan, TestProcessorCharge
+from barnstorm.donations.models import (
+    Contribution,
+    PaymentAttempt,
+    PlanStatus,
+    RecurringPlan,
+    TestProcessorCharge,
+)
+from barnstorm.donations.tests.stubs import StripeStub
 
 pytestmark = pytest.mark.django_db
 
@@ -217,3 +224,44 @@ def test_a_donor_is_asked_to_the_nearest_event_on_the_thank_you_page(client, pag
     response = give("/donate/chip-in/", form_data(client, "/donate/chip-in/"))
     thanks = client.get(response.url).content.decode()
     assert "Ames canvass kickoff" in thanks and reverse("events:detail", args=[event.pk]) in thanks
+
+
+@pytest.fixture
+def with_stripe(settings):
+    """Cards go to Stripe (a local stub of its API): the page takes them with Stripe.js."""
+    with StripeStub() as stub:
+        settings.STRIPE_SECRET_KEY = stub.api_key
+        settings.STRIPE_PUBLISHABLE_KEY = "pk_test_barnstorm"
+        settings.STRIPE_API_BASE = stub.url
+        yield stub
+
+
+def test_with_stripe_the_card_field_is_stripe_js_and_not_ours(client, page, with_stripe):
+    html = client.get("/donate/chip-in/").content.decode()
+    assert '<script src="https://js.stripe.com/v3/"></script>' in html
+    assert 'data-stripe-key="pk_test_barnstorm"' in html and 'id="card-element"' in html
+    assert 'name="card_number"' not in html and 'name="card_cvc"' not in html
+
+
+def test_with_stripe_a_card_number_posted_to_us_is_never_read_or_charged(client, page, give, with_stripe):
+    response = give("/donate/chip-in/", form_data(client, "/donate/chip-in/"))  # number, no payment method
+    assert response.status_code == 400 and "Enter your card details." in response.content.decode()
+    assert not PaymentAttempt.objects.exists() and with_stripe.posted == []
+
+
+def test_with_stripe_the_payment_method_made_by_stripe_js_is_charged_once(client, page, give, with_stripe):
+    declined = give("/donate/chip-in/", form_data(client, "/donate/chip-in/", payment_token="pm_card_chargeDeclined"))
+    html = declined.content.decode()
+    assert declined.status_code == 400 and "Your card was declined." in html
+    # The spent payment method is not sent back: the next press makes a new one.
+    assert '<input type="hidden" name="payment_token" value="">' in html
+
+    data = form_data(client, "/donate/chip-in/", payment_token="pm_card_visa")
+    response = give("/donate/chip-in/", data)
+    assert response.status_code == 302
+    give("/donate/chip-in/", data)  # pressed twice
+    contribution = Contribution.objects.get()
+    assert contribution.amount_cents == 2700
+    charged = [i for i in with_stripe.payment_intents.values() if i["status"] == "succeeded"]
+    assert contribution.processor == "stripe"
+    assert [(i["id"], i["amount"]) for i in charged] == [(contribution.charge_id, 2700)]
