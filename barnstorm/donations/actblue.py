@@ -420,6 +420,13 @@ class _Importer:
                 items, _("this refund of part of a split contribution must be entered by hand, committee by committee")
             )
             return
+        raw_date = self.source.value(items[0].record, "Refund Date")
+        try:
+            # The day the money went back dates the refund in FEC reports, not the day of the import.
+            refunded_at = parse_received_at(raw_date) if raw_date else None
+        except ValueError:
+            self.reject_items(items, _("the Refund Date %(value)s is not a date") % {"value": raw_date})
+            return
         try:
             contribution_refund(
                 contribution=contribution,
@@ -428,6 +435,7 @@ class _Importer:
                 actor=self.actor,
                 external_id=external_id,
                 at_processor=False,
+                refunded_at=refunded_at,
             )
         except (ValidationError, IntegrityError, DataError) as e:
             self.reject_items(items, _reason(e))

@@ -978,12 +978,14 @@ def contribution_refund(
     actor=None,
     external_id: str = "",
     at_processor: bool = True,
+    refunded_at: datetime | None = None,
 ) -> Refund:
     """Refund (or record a chargeback of) all or part of a contribution.
 
     Staff refunds go to the processor first with a key derived from the refund, so a retry
     refunds once; processor webhooks pass `external_id` (the processor's event) and
     `at_processor=False`, since the money has already gone back.
+    An import passes `refunded_at`, the day the money went back, which dates the refund in reports.
     """
     from django.core.exceptions import ValidationError
 
@@ -1012,6 +1014,7 @@ def contribution_refund(
             reason=reason,
             external_id=external_id,
             actor=actor,
+            created_at=refunded_at or timezone.now(),
         )
         contribution.refunded_cents += amount
         if kind == RefundKind.CHARGEBACK:
@@ -1027,6 +1030,7 @@ def contribution_refund(
             kind="donation_charged_back" if kind == RefundKind.CHARGEBACK else "donation_refunded",
             data={"contribution_id": contribution.pk, "amount_cents": amount, "reason": reason},
             actor=actor,
+            occurred_at=refunded_at,
         )
     return refund
 

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from barnstorm.activity.models import Activity
 from barnstorm.donations.actblue import (
     ActBlueFileError,
     import_actblue,
@@ -253,9 +254,22 @@ def test_a_refund_file_refunds_once_however_often_it_is_imported(committee, writ
 
     refund = Refund.objects.get()
     assert (refund.amount_cents, refund.external_id) == (2700, "actblue-refund:R-9")
+    # Dated when ActBlue gave the money back (Eastern time), which decides its FEC report.
+    assert refund.created_at == datetime.datetime(2026, 3, 20, 14, 0, tzinfo=datetime.UTC)
     contribution = Contribution.objects.get()
     assert (contribution.refunded_cents, contribution.status) == (2700, ContributionStatus.REFUNDED)
     assert LineItem.objects.get().refunded_cents == 2700
+    activity = Activity.objects.get(kind="donation_refunded")
+    assert activity.occurred_at == refund.created_at
+
+
+def test_a_refund_with_a_date_that_is_no_date_is_rejected(committee, write, tmp_path):
+    import_actblue(path=write(row(), name="paid.csv"))
+    refunds = write(row(**{"Refund ID": "R-9", "Refund Date": "last Tuesday"}), name="refunds.csv")
+    summary = import_actblue(path=refunds, report_path=tmp_path / "rejects.csv")
+    assert counts(summary) == (0, 0, 0, 1) and not Refund.objects.exists()
+    [(line, reason)] = read_report(tmp_path / "rejects.csv")
+    assert line == 2 and "Refund Date last Tuesday is not a date" in reason
 
 
 def test_a_refund_row_without_the_paid_file_records_the_contribution_and_its_refund(committee, write):
