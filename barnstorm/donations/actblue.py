@@ -42,7 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from barnstorm.donations.compliance import ContributionRefused, Split
-from barnstorm.donations.models import Committee, Contribution, LineItem, Method, Refund, Source
+from barnstorm.donations.models import Committee, Contribution, Method, Refund, Source
 from barnstorm.donations.services import ContributionInput, DonorInput, contribution_record, contribution_refund
 from barnstorm.lib.csvfile import CsvFile, Record, RejectsReport
 from barnstorm.lib.memory import fewer_gc_pauses
@@ -410,16 +410,9 @@ class _Importer:
                 % {"amount": f"{amount / 100:,.2f}", "left": f"{left / 100:,.2f}"},
             )
             return
-        wanted: dict[int, int] = defaultdict(int)
+        by_committee: dict[int, int] = defaultdict(int)  # a split's refund names the committees giving back
         for item in items:
-            wanted[item.committee_id] += item.amount_cents
-        if _refund_spread(contribution, amount) != wanted:
-            # contribution_refund takes a refund from the last-designated line items first; part of
-            # a split refunded to another committee would be charged to the wrong one.
-            self.reject_items(
-                items, _("this refund of part of a split contribution must be entered by hand, committee by committee")
-            )
-            return
+            by_committee[item.committee_id] += item.amount_cents
         raw_date = self.source.value(items[0].record, "Refund Date")
         try:
             # The day the money went back dates the refund in FEC reports, not the day of the import.
@@ -436,6 +429,7 @@ class _Importer:
                 external_id=external_id,
                 at_processor=False,
                 refunded_at=refunded_at,
+                committees=dict(by_committee),
             )
         except (ValidationError, IntegrityError, DataError) as e:
             self.reject_items(items, _reason(e))
@@ -476,19 +470,6 @@ def charge_idempotency_key(charge: str) -> str:
     if len(key) <= max_length:
         return key
     return f"{PROCESSOR}:" + hashlib.sha256(charge.encode()).hexdigest()[:40]
-
-
-def _refund_spread(contribution: Contribution, amount_cents: int) -> dict[int, int]:
-    """Where contribution_refund will take `amount_cents` from: {committee id: cents}."""
-    spread: dict[int, int] = defaultdict(int)
-    remaining = amount_cents
-    items = LineItem.objects.filter(contribution=contribution).order_by("-id")
-    for committee_id, amount, refunded in items.values_list("committee_id", "amount_cents", "refunded_cents"):
-        take = min(remaining, amount - refunded)
-        if take:
-            spread[committee_id] += take
-            remaining -= take
-    return spread
 
 
 def _reason(error: Exception) -> str:

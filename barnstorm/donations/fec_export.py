@@ -28,7 +28,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from barnstorm.donations import fec
-from barnstorm.donations.models import Committee, LineItem, Office, Refund, RefundKind
+from barnstorm.donations.models import Committee, LineItem, Office, RefundKind, RefundLine
 
 # The reports Barnstorm can fill in by itself: pre- and post-election reports of the committee's
 # own primary and general (runoffs, specials and conventions need an election date it does not
@@ -281,51 +281,35 @@ class _RefundShare:
 
 
 def _refund_shares(committee_id: int, start: datetime, end: datetime) -> list[_RefundShare]:
-    """What each refund paid from `start` to `end` took back from this committee, in two queries.
+    """What each refund paid from `start` to `end` took back from this committee, per election.
 
-    A refund is of a contribution, which may be split between committees and elections; the
-    service spends it on the contribution's line items last-designated first (an excess goes back
-    first), each refund after the ones before it. Replaying that here, over the contributions
-    refunded in the window, tells how much of each refund was this committee's, and for which
-    election. Refunds are few next to contributions, so they are held in memory.
+    A refund is of a contribution, which may be split between committees and elections; its
+    lines say which line items gave the money back.
     """
-    refunded = Refund.objects.filter(
-        created_at__gte=start, created_at__lt=end, contribution__line_items__committee_id=committee_id
-    ).values("contribution_id")
-    items: dict[int, list[tuple[int, int, str, bool]]] = defaultdict(list)
-    for contribution_id, item_committee_id, amount_cents, election, itemized in (
-        LineItem.objects.filter(contribution_id__in=refunded)
-        .order_by("contribution_id", "-id")  # the order services._line_items_refund spends a refund in
-        .values_list("contribution_id", "committee_id", "amount_cents", "election", "itemized")
-    ):
-        items[contribution_id].append((item_committee_id, amount_cents, election, itemized))
-
     shares: dict[tuple[int, str, bool], _RefundShare] = {}
-    refunded_before: dict[int, int] = defaultdict(int)
     rows = (
-        Refund.objects.filter(contribution_id__in=refunded, created_at__lt=end)
-        .order_by("contribution_id", "id")
-        .values_list("id", "contribution_id", "created_at", "amount_cents", "kind", *_DONOR)
+        RefundLine.objects.filter(
+            refund__created_at__gte=start, refund__created_at__lt=end, line_item__committee_id=committee_id
+        )
+        .order_by("refund_id", "id")
+        .values_list(
+            "refund_id",
+            "refund__created_at",
+            "amount_cents",
+            "line_item__election",
+            "line_item__itemized",
+            "refund__kind",
+            *(f"refund__{field}" for field in _DONOR),
+        )
     )
-    for refund_id, contribution_id, created_at, amount_cents, kind, *donor in rows:
-        # This refund took back the part [before, after) of the contribution, counted along its
-        # line items in spending order.
-        before = refunded_before[contribution_id]
-        after = refunded_before[contribution_id] = before + amount_cents
-        if created_at < start:
-            continue
-        offset = 0
-        for item_committee_id, item_cents, election, itemized in items[contribution_id]:
-            taken = min(after, offset + item_cents) - max(before, offset)
-            offset += item_cents
-            if taken <= 0 or item_committee_id != committee_id:
-                continue
-            key = (refund_id, election, itemized)
-            if key in shares:
-                shares[key].amount_cents += taken
-            else:
-                chargeback = kind == RefundKind.CHARGEBACK
-                shares[key] = _RefundShare(refund_id, created_at, taken, election, itemized, chargeback, tuple(donor))
+    for refund_id, refunded_at, amount_cents, election, itemized, kind, *donor in rows:
+        key = (refund_id, election, itemized)
+        if key in shares:
+            shares[key].amount_cents += amount_cents
+        else:
+            chargeback = kind == RefundKind.CHARGEBACK
+            share = _RefundShare(refund_id, refunded_at, amount_cents, election, itemized, chargeback, tuple(donor))
+            shares[key] = share
     return list(shares.values())
 
 

@@ -342,6 +342,14 @@ class Refund(models.Model):
         ]
 
 
+class RefundLine(models.Model):
+    """The part of a refund one line item gave back: which committee and election refunded it."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
+    line_item = models.ForeignKey(LineItem, on_delete=models.PROTECT, related_name="refund_lines")
+    amount_cents = models.PositiveIntegerField()
+
+
 class CaseKind(models.TextChoices):
     OVER_LIMIT = "over_limit", _("Over the contribution limit")
     CASH_LIMIT = "cash_limit", _("Cash over $100")

@@ -49,6 +49,7 @@ from barnstorm.donations.models import (
     RecurringPlan,
     Refund,
     RefundKind,
+    RefundLine,
     SavedPaymentMethod,
     Source,
 )
@@ -978,6 +979,7 @@ def contribution_refund(
     actor=None,
     external_id: str = "",
     at_processor: bool = True,
+    committees: dict[int, int] | None = None,
     refunded_at: datetime | None = None,
 ) -> Refund:
     """Refund (or record a chargeback of) all or part of a contribution.
@@ -985,7 +987,11 @@ def contribution_refund(
     Staff refunds go to the processor first with a key derived from the refund, so a retry
     refunds once; processor webhooks pass `external_id` (the processor's event) and
     `at_processor=False`, since the money has already gone back.
-    An import passes `refunded_at`, the day the money went back, which dates the refund in reports.
+    The money comes back from the last-designated line items first (an excess goes back first),
+    unless `committees` says how much each recipient gave back ({committee id: cents}, adding up
+    to the amount), as an ActBlue refund of one committee's part does. Each refund keeps its lines,
+    so reports know which committee and election refunded what. An import passes `refunded_at`,
+    the day the money went back, which dates the refund in reports.
     """
     from django.core.exceptions import ValidationError
 
@@ -1001,6 +1007,8 @@ def contribution_refund(
             raise ValidationError(
                 _("A refund must be between $0.01 and $%(max)s.") % {"max": f"{refundable / 100:,.2f}"}
             )
+        # Settled before the processor is asked, so a refund that can't be spread moves no money.
+        takes = _refund_takes(contribution, amount, committees=committees)
         if at_processor and contribution.charge_id:
             key = f"refund:{contribution.pk}:{contribution.refunded_cents}:{amount}"
             refund_result = processor_named(contribution.processor).refund(
@@ -1024,7 +1032,11 @@ def contribution_refund(
         else:
             contribution.status = ContributionStatus.PARTIALLY_REFUNDED
         contribution.save(update_fields=["refunded_cents", "status"])
-        _line_items_refund(contribution, amount)
+        RefundLine.objects.bulk_create(
+            RefundLine(refund=refund, line_item_id=item_id, amount_cents=take) for item_id, take in takes
+        )
+        for item_id, take in takes:
+            LineItem.objects.filter(pk=item_id).update(refunded_cents=F("refunded_cents") + take)
         activity_record(
             person_id=contribution.person_id,
             kind="donation_charged_back" if kind == RefundKind.CHARGEBACK else "donation_refunded",
@@ -1035,16 +1047,31 @@ def contribution_refund(
     return refund
 
 
-def _line_items_refund(contribution: Contribution, amount_cents: int) -> None:
-    """Spread a refund over the line items, the last-designated first (an excess goes back first)."""
-    remaining = amount_cents
-    for item in contribution.line_items.select_for_update().order_by("-id"):
-        if remaining == 0:
-            break
-        take = min(remaining, item.amount_cents - item.refunded_cents)
-        if take:
-            LineItem.objects.filter(pk=item.pk).update(refunded_cents=F("refunded_cents") + take)
-            remaining -= take
+def _refund_takes(
+    contribution: Contribution, amount_cents: int, *, committees: dict[int, int] | None
+) -> list[tuple[int, int]]:
+    """(line item id, cents) that a refund takes back: each committee's share, or the last-designated first."""
+    items = list(contribution.line_items.select_for_update().order_by("-id"))
+    if committees is None:
+        shares = [(items, amount_cents)]
+    else:
+        if sum(committees.values()) != amount_cents:
+            raise ValueError(f"the committees' shares {committees} do not add up to {amount_cents}")
+        shares = [([item for item in items if item.committee_id == c], cents) for c, cents in committees.items()]
+    takes = []
+    for candidates, cents in shares:
+        remaining = cents
+        for item in candidates:
+            take = min(remaining, item.amount_cents - item.refunded_cents)
+            if take:
+                takes.append((item.pk, take))
+                remaining -= take
+        if remaining:
+            raise ValidationError(
+                _("$%(amount)s more than is left of a recipient's part would be refunded")
+                % {"amount": f"{remaining / 100:,.2f}"}
+            )
+    return takes
 
 
 def recurring_plan_cancel(*, plan: RecurringPlan, actor=None, reason: str = "") -> RecurringPlan:

@@ -292,18 +292,36 @@ def test_refunding_one_committees_part_of_a_split_is_refunded_to_that_committee(
     assert refunded == {committee.pk: 0, second_committee.pk: 1700}
 
 
-def test_a_refund_that_would_land_on_the_wrong_committee_is_rejected(committee, second_committee, write, tmp_path):
+def test_refunding_the_first_committees_part_of_a_split_is_refunded_by_that_committee(
+    committee, second_committee, write
+):
     paid = [
         row(Amount="10.00", **{"Lineitem ID": "5001"}),
         row(Amount="17.00", **{"Recipient Gov ID": "C00654321", "Lineitem ID": "5002"}),
     ]
     import_actblue(path=write(*paid, name="paid.csv"))
+    # The staff button would take a refund from the last-designated part; ActBlue says whose it was.
     refund = row(Amount="10.00", **{"Lineitem ID": "5001", "Refund ID": "R-1"})
+    summary = import_actblue(path=write(refund, name="refunds.csv"))
+    assert counts(summary) == (0, 1, 0, 0)
+    refunded = dict(LineItem.objects.values_list("committee_id", "refunded_cents"))
+    assert refunded == {committee.pk: 1000, second_committee.pk: 0}
+    [line] = Refund.objects.get().lines.all()
+    assert (line.line_item.committee_id, line.amount_cents) == (committee.pk, 1000)
+
+
+def test_a_refund_of_more_than_a_committees_part_is_rejected(committee, second_committee, write, tmp_path):
+    paid = [
+        row(Amount="10.00", **{"Lineitem ID": "5001"}),
+        row(Amount="17.00", **{"Recipient Gov ID": "C00654321", "Lineitem ID": "5002"}),
+    ]
+    import_actblue(path=write(*paid, name="paid.csv"))
+    refund = row(Amount="12.00", **{"Lineitem ID": "5001", "Refund ID": "R-1"})
     summary = import_actblue(path=write(refund, name="refunds.csv"), report_path=tmp_path / "rejects.csv")
     assert counts(summary) == (0, 0, 0, 1)
-    assert not Refund.objects.exists()
+    assert not Refund.objects.exists() and not LineItem.objects.filter(refunded_cents__gt=0).exists()
     [(line, reason)] = read_report(tmp_path / "rejects.csv")
-    assert line == 2 and "entered by hand" in reason
+    assert line == 2 and "$2.00 more than is left of a recipient's part" in reason
 
 
 # Rejected rows ------------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """The FEC report from the database, parsed back with the `fecfile` package."""
 
 import datetime
+import importlib
 import io
 import threading
 
 import fecfile
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -14,7 +16,7 @@ from django.urls import reverse
 from barnstorm.donations import fec_export
 from barnstorm.donations.compliance import Split
 from barnstorm.donations.fec_export import fec_export_write, general_election_day
-from barnstorm.donations.models import Committee, LineItem, OverLimitPolicy, Refund
+from barnstorm.donations.models import Committee, LineItem, OverLimitPolicy, Refund, RefundLine
 from barnstorm.donations.services import DonorInput, contribution_record, contribution_refund
 
 pytestmark = pytest.mark.django_db
@@ -174,6 +176,35 @@ def test_a_split_counts_only_this_committees_share(committee, second_committee, 
     assert parsed["filing"]["filer_committee_id_number"] == "C00654321"
     assert parsed["filing"]["col_a_individual_contributions_itemized"] == 300.00
     assert parsed["itemizations"].get("Schedule B", []) == []
+
+
+def test_a_refund_of_one_recipients_part_of_a_split_is_that_recipients(committee, second_committee, history):
+    # Lee's $600 went half to each; $100 of the first-designated half comes back (an ActBlue refund
+    # names its committee), which the last-designated-first rule would have charged to the other.
+    refund = contribution_refund(
+        contribution=history["lee"],
+        amount_cents=10_000,
+        committees={committee.pk: 10_000},
+        refunded_at=at(2026, 6, 13),
+        at_processor=False,
+    )
+    result, parsed = export(committee)
+    lee = [line for line in parsed["itemizations"]["Schedule B"] if line["transaction_id_number"] == f"SB{refund.pk}"]
+    assert [(line["payee_last_name"], line["expenditure_amount"]) for line in lee] == [("Split", 100.00)]
+    assert lee[0]["expenditure_date"].date() == datetime.date(2026, 6, 13)
+    result, parsed = export(second_committee)
+    assert result.refunds == 0 and parsed["itemizations"].get("Schedule B", []) == []
+
+
+def test_refunds_made_before_refund_lines_get_them_by_the_spending_order(committee, history):
+    migration = importlib.import_module("barnstorm.donations.migrations.0007_refund_lines")
+    kept = sorted(RefundLine.objects.values_list("refund_id", "line_item_id", "amount_cents"))
+    assert len(kept) == 5  # four refunds; Rosa's took from two line items
+    RefundLine.objects.all().delete()
+
+    migration.lines_from_the_spending_order(django_apps, None)
+
+    assert sorted(RefundLine.objects.values_list("refund_id", "line_item_id", "amount_cents")) == kept
 
 
 def test_a_pre_primary_report_names_the_committees_primary(committee, history):
