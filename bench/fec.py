@@ -33,7 +33,7 @@ from django.db import connection
 
 from barnstorm.donations.compliance import ITEMIZATION_THRESHOLD_CENTS
 from barnstorm.donations.fec_export import fec_export_write
-from barnstorm.donations.models import Committee, Contribution, ContributionStatus, LineItem, Refund
+from barnstorm.donations.models import Committee, Contribution, ContributionStatus, LineItem, Refund, RefundLine
 from barnstorm.lib.bulk import bulk_insert_rows
 from barnstorm.people.models import Person
 from barnstorm.people.seed import FIRST_NAMES, JOBS, LAST_NAMES, pick_state, pick_zip, street_address
@@ -133,12 +133,12 @@ def _fill(context: BenchContext, committee: Committee, count: int, donors: int) 
         totals[donor] += amount
     itemized_donors = [total > ITEMIZATION_THRESHOLD_CENTS for total in totals]
 
-    first_ids = max_ids([Contribution, LineItem])
-    contribution_id, item_id = first_ids[Contribution] + 1, first_ids[LineItem] + 1
+    first_ids = max_ids([Contribution, LineItem, Refund])
+    contribution_id, item_id, refund_id = (first_ids[model] + 1 for model in (Contribution, LineItem, Refund))
     running = [0] * donors
     written = refunds = 0
     for chunk_start in range(0, count, CHUNK):
-        contributions, items, refund_rows = [], [], []
+        contributions, items, refund_rows, refund_lines = [], [], [], []
         for n in range(chunk_start, min(chunk_start + CHUNK, count)):
             donor, amount = giver[n], amounts[n]
             received_at = FIRST_MOMENT + timedelta(seconds=moments[n])
@@ -147,7 +147,9 @@ def _fill(context: BenchContext, committee: Committee, count: int, donors: int) 
             if rng.random() < REFUNDED:
                 refunded = amount if rng.random() < 2 / 3 else amount // 2
                 refund_at = min(received_at + timedelta(days=rng.randint(1, 20)), LAST_MOMENT - timedelta(hours=1))
-                refund_rows.append((contribution_id, "refund", refunded, "Asked for it back", refund_at))
+                refund_rows.append((refund_id, contribution_id, "refund", refunded, "Asked for it back", refund_at))
+                refund_lines.append((refund_id, item_id, refunded))  # a contribution of one line item
+                refund_id += 1
             status = ContributionStatus.PAID
             if refunded:
                 full = refunded == amount
@@ -166,7 +168,8 @@ def _fill(context: BenchContext, committee: Committee, count: int, donors: int) 
             item_id += 1
         bulk_insert_rows(Contribution, CONTRIBUTION_COLUMNS, contributions, chunk_size=CHUNK)
         bulk_insert_rows(LineItem, LINE_ITEM_COLUMNS, items, chunk_size=CHUNK)
-        bulk_insert_rows(Refund, ["contribution_id", "kind", "amount_cents", "reason", "created_at"], refund_rows)
+        bulk_insert_rows(Refund, ["id", "contribution_id", "kind", "amount_cents", "reason", "created_at"], refund_rows)
+        bulk_insert_rows(RefundLine, ["refund_id", "line_item_id", "amount_cents"], refund_lines)
         written += len(contributions)
         refunds += len(refund_rows)
         if written == count or (written // CHUNK) % 5 == 0:
@@ -226,10 +229,14 @@ def _donor_snapshot(rng: random.Random) -> tuple[str, ...]:
 def _remove(committee: Committee) -> None:
     """Delete what an interrupted run left, in a few statements (the ORM would load every row)."""
     quote = connection.ops.quote_name
-    refund, item, contribution = (quote(model._meta.db_table) for model in (Refund, LineItem, Contribution))
+    tables = (RefundLine, Refund, LineItem, Contribution)
+    line, refund, item, contribution = (quote(model._meta.db_table) for model in tables)
     own = f"SELECT id FROM {contribution} WHERE idempotency_key LIKE %s"
     prefix = f"bench-fec:{committee.fec_id}:%"
     with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {line} WHERE line_item_id IN (SELECT id FROM {item} WHERE committee_id = %s)", [committee.pk]
+        )
         cursor.execute(f"DELETE FROM {refund} WHERE contribution_id IN ({own})", [prefix])
         cursor.execute(f"DELETE FROM {item} WHERE committee_id = %s", [committee.pk])
         cursor.execute(f"DELETE FROM {contribution} WHERE idempotency_key LIKE %s", [prefix])
