@@ -16,14 +16,8 @@ pytestmark = [
 ]
 
 
-def test_a_supporter_gives_27_dollars_on_a_phone_and_gets_the_receipt(live_server, browser, page):
-    phone = browser.new_page(viewport={"width": 390, "height": 844})
-    phone.goto(f"{live_server.url}/donate/chip-in/?refcode=e2e_sms")
-    expect(phone.get_by_role("heading", level=1)).to_have_text("Chip in $27")
-    # Nothing on the page is wider than the phone.
-    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    expect(phone.get_by_role("radio", name="$27")).to_be_checked()  # the highlighted amount
-
+def fill_in_rosa(phone):
+    """The donor's part of the form, as a supporter on a phone types it."""
     phone.get_by_label("First name").fill("Rosa")
     phone.get_by_label("Last name").fill("Parks")
     phone.get_by_label("Email").fill("rosa@example.com")
@@ -33,6 +27,17 @@ def test_a_supporter_gives_27_dollars_on_a_phone_and_gets_the_receipt(live_serve
     phone.get_by_label("ZIP code").fill("29201")
     phone.get_by_label("Employer").fill("Self")
     phone.get_by_label("Occupation").fill("Seamstress")
+
+
+def test_a_supporter_gives_27_dollars_on_a_phone_and_gets_the_receipt(live_server, browser, page):
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    phone.goto(f"{live_server.url}/donate/chip-in/?refcode=e2e_sms")
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Chip in $27")
+    # Nothing on the page is wider than the phone.
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    expect(phone.get_by_role("radio", name="$27")).to_be_checked()  # the highlighted amount
+
+    fill_in_rosa(phone)
     phone.get_by_label("Card number").fill("4000 0000 0000 0002")
     phone.get_by_label("Expires (MM/YY)").fill("12/30")
     phone.get_by_label("CVC").fill("123")
@@ -74,15 +79,7 @@ def test_with_stripe_the_card_is_typed_into_stripe_js_and_only_its_payment_metho
         phone.goto(f"{live_server.url}/donate/chip-in/")
         assert phone.evaluate("window.stripeStubCalls.key") == "pk_test_barnstorm"
 
-        phone.get_by_label("First name").fill("Rosa")
-        phone.get_by_label("Last name").fill("Parks")
-        phone.get_by_label("Email").fill("rosa@example.com")
-        phone.get_by_label("Street address").fill("1 Bus Way")
-        phone.get_by_label("City").fill("Columbia")
-        phone.get_by_role("textbox", name="State:").fill("SC")
-        phone.get_by_label("ZIP code").fill("29201")
-        phone.get_by_label("Employer").fill("Self")
-        phone.get_by_label("Occupation").fill("Seamstress")
+        fill_in_rosa(phone)
         phone.get_by_text("I confirm that the statements above are true.").click()
         phone.get_by_role("button", name="Give now").click()
         # Stripe.js says what is missing, and nothing is sent.
