@@ -113,3 +113,15 @@ def gift_for_thanks(target: tuple[str, int] | None) -> tuple[Contribution | Gift
     email = email_key(donor.get("email", ""))
     gift = GiftBeingRecorded(given_name=donor.get("given_name", ""), amount_cents=attempt.amount_cents, email=email)
     return gift, person_by_email(address=email) if email else None
+
+
+def refundable_by_committee(*, contribution_id: int) -> dict[int, tuple[str, int]]:
+    """{committee id: (name, cents left to refund)} of a contribution's recipients, in designation order."""
+    left: dict[int, tuple[str, int]] = {}
+    items = LineItem.objects.filter(contribution_id=contribution_id).order_by("id")
+    for committee_id, name, amount, refunded in items.values_list(
+        "committee_id", "committee__name", "amount_cents", "refunded_cents"
+    ):
+        before = left.get(committee_id, (name, 0))[1]
+        left[committee_id] = (name, before + amount - refunded)
+    return left

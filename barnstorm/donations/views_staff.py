@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from barnstorm.accounts.permissions import organizer_required
-from barnstorm.donations import services
+from barnstorm.donations import selectors, services
 from barnstorm.donations.compliance import ContributionRefused, Split
 from barnstorm.donations.forms import DonorFieldsForm, dollars_to_cents
 from barnstorm.donations.models import (
@@ -72,6 +72,20 @@ class RefundForm(forms.Form):
     amount = forms.CharField(label=gettext_lazy("Amount (blank: all that is left)"), required=False)
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=300, required=False)
     kind = forms.ChoiceField(choices=RefundKind.choices, initial=RefundKind.REFUND)
+    committee = forms.TypedChoiceField(
+        label=gettext_lazy("Refunded by"), coerce=int, empty_value=None, required=False, choices=[]
+    )
+
+    def __init__(self, *args, left: dict[int, tuple[str, int]], **kwargs):
+        """`left`: {committee id: (name, cents left to refund)} of the contribution's recipients."""
+        super().__init__(*args, **kwargs)
+        self.left = left
+        if len(left) > 1:  # a split: which recipient gives the money back
+            self.fields["committee"].choices = [("", _("The last-designated part first"))] + [
+                (pk, f"{name} ({cents / 100:,.2f} left)") for pk, (name, cents) in left.items()
+            ]
+        else:
+            del self.fields["committee"]
 
 
 @organizer_required
@@ -84,7 +98,7 @@ def contribution_detail(request, contribution_id):
         "line_items": contribution.line_items.select_related("committee").order_by("id"),
         "refunds": contribution.refunds.select_related("actor"),
         "cases": contribution.compliance_cases.all(),
-        "refund_form": RefundForm(),
+        "refund_form": RefundForm(left=selectors.refundable_by_committee(contribution_id=contribution.pk)),
     }
     return render(request, "donations/staff/contribution_detail.html", context)
 
@@ -93,13 +107,18 @@ def contribution_detail(request, contribution_id):
 @require_POST
 def contribution_refund(request, contribution_id):
     contribution = get_object_or_404(Contribution, pk=contribution_id)
-    form = RefundForm(request.POST)
+    form = RefundForm(request.POST, left=selectors.refundable_by_committee(contribution_id=contribution.pk))
     if form.is_valid():
         raw = form.cleaned_data["amount"]
         amount = dollars_to_cents(raw) if raw else None
+        committee_id = form.cleaned_data.get("committee")
         if raw and amount is None:
             messages.error(request, _("Enter the refund in dollars, such as 10 or 10.50."))
         else:
+            committees = None
+            if committee_id:
+                amount = amount if amount is not None else form.left[committee_id][1]
+                committees = {committee_id: amount}
             try:
                 services.contribution_refund(
                     contribution=contribution,
@@ -109,11 +128,14 @@ def contribution_refund(request, contribution_id):
                     actor=request.user,
                     # A chargeback is the bank taking the money back: nothing to send to the processor.
                     at_processor=form.cleaned_data["kind"] == RefundKind.REFUND,
+                    committees=committees,
                 )
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
             else:
                 messages.success(request, _("Recorded."))
+    else:
+        messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
     return redirect("donations:contribution_detail", contribution_id=contribution.pk)
 
 

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from barnstorm.activity.models import Activity
+from barnstorm.donations.compliance import Split
 from barnstorm.donations.models import CaseKind, ComplianceCase, Contribution, ContributionStatus, TestProcessorCharge
 from barnstorm.donations.processors.embedded import TestProcessor
 from barnstorm.donations.services import CardCheckout, contribution_record, donation_checkout
@@ -142,3 +143,30 @@ def test_the_contribution_list_searches_and_its_queries_do_not_grow(
     assert len(response.context["contributions"]) == 10
     response = staff_client.get(reverse("donations:contributions"), {"q": "dana@example.com"})
     assert len(response.context["contributions"]) == 30
+
+
+def test_a_refund_of_a_split_can_come_from_the_recipient_staff_choose(staff_client, committee, second_committee, gift):
+    split = [Split(committee.pk, 5000), Split(second_committee.pk, 5000)]
+    contribution = donation_checkout(
+        checkout=CardCheckout(data=gift(committee, amount_cents=6000, splits=split), token="tok_4242424242424242"),
+        processor=TestProcessor(),
+    ).contribution
+    detail = staff_client.get(reverse("donations:contribution_detail", args=[contribution.pk])).content.decode()
+    assert "The last-designated part first" in detail and f"{second_committee.name} (30.00 left)" in detail
+
+    url = reverse("donations:contribution_refund", args=[contribution.pk])
+    staff_client.post(url, {"amount": "10", "kind": "refund", "committee": committee.pk})
+    staff_client.post(url, {"amount": "", "kind": "refund", "committee": committee.pk})  # the rest of its part
+    refunded = dict(contribution.line_items.values_list("committee_id", "refunded_cents"))
+    assert refunded == {committee.pk: 3000, second_committee.pk: 0}
+    assert TestProcessorCharge.objects.get().refunded_cents == 3000
+
+    response = staff_client.post(url, {"amount": "5", "kind": "refund", "committee": committee.pk}, follow=True)
+    assert "$5.00 more than is left of a recipient&#x27;s part" in response.content.decode()
+    assert TestProcessorCharge.objects.get().refunded_cents == 3000  # nothing went to the processor
+
+
+def test_a_contribution_to_one_committee_offers_no_choice_of_recipient(staff_client, committee, gift):
+    contribution = charged(gift, committee)
+    detail = staff_client.get(reverse("donations:contribution_detail", args=[contribution.pk])).content.decode()
+    assert 'name="committee"' not in detail
