@@ -5,7 +5,7 @@ import os
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from barnstorm.accounts.models import Role, User
 from barnstorm.people.services import AddressInput, PersonInput, person_upsert
@@ -130,6 +130,9 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # The ORM calls made while Playwright ran opened connections of their own, which pytest-django's
+        # teardown does not see; left open, they keep PostgreSQL from dropping the test database.
+        connections.close_all()
 
 
 @pytest.fixture
