@@ -12,6 +12,8 @@ All reads; nothing here writes.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -127,39 +129,65 @@ class Ask:
 
 
 def next_step_for(person: Person, *, now: datetime | None = None) -> Ask:
-    """The next step up the ladder to ask of this person (thank-you pages, mailings).
+    """The next step up the ladder to ask of this person (the thank-you page); see `next_steps_for`."""
+    return next_steps_for([person.pk], now=now)[person.pk]
+
+
+def next_steps_for(person_ids: Sequence[int], *, now: datetime | None = None) -> dict[int, Ask]:
+    """Each person's next step up the ladder to ask of them (thank-you pages, mailings):
 
     - a donor who never attended an event → the nearest upcoming event (by their primary ZIP);
     - a volunteer who never hosted → host an event;
     - a host or group leader → bring others along (recruit);
     - a supporter → the nearest event if there is one, else a first gift.
-    Reads the person's activity kinds and standing afresh, so it is right even before the ladder
-    refresh has run.
+    Reads the people's activity kinds and standing afresh, so it is right even before the ladder
+    refresh has run. The same few queries for any number of people, plus one event search per
+    ZIP among those asked to an event.
     """
     now = now or timezone.now()
-    done = set(
-        Activity.objects.filter(person_id=person.pk, kind__in=ladder.kinds_at_or_above(Level.DONOR))
-        .order_by()
-        .values_list("kind", flat=True)
-        .distinct()
-    )
-    level = ladder.standings_for([person.pk], now=now)[person.pk].level
-    attended = bool(done & {"attended", "rsvp"})
-    hosted = "hosted_event" in done or Event.objects.filter(host_id=person.pk).exists()
+    ids = list(person_ids)
+    done: dict[int, set[str]] = defaultdict(set)
+    kinds = Activity.objects.filter(person_id__in=ids, kind__in=ladder.kinds_at_or_above(Level.DONOR))
+    for person_id, kind in kinds.order_by().values_list("person_id", "kind").distinct():
+        done[person_id].add(kind)
+    standings = ladder.standings_for(ids, now=now)
+    hosts = set(Event.objects.filter(host_id__in=ids).order_by().values_list("host_id", flat=True).distinct())
+    zips = _primary_zips(ids)
+    events_by_zip: dict[str, Event | None] = {}
+    host_url = reverse("events:host")
 
-    if level >= Level.LEADER or hosted:
-        return Ask("recruit", _("Bring a friend to your next event"), _("You already lead."), reverse("events:mine"))
-    if level == Level.VOLUNTEER:
-        return Ask("host", _("Host an event of your own"), _("You have taken part; lead next."), reverse("events:host"))
-    if level == Level.DONOR and attended:
-        return Ask("host", _("Host an event of your own"), _("You give and show up."), reverse("events:host"))
-    event = _nearest_event(person, now=now)
-    if event is not None:
-        reason = _("Thank you for giving; come meet us.") if level == Level.DONOR else _("Meet supporters near you.")
-        return Ask("attend", event.title, reason, reverse("events:detail", args=[event.pk]), event)
-    if level == Level.DONOR:
-        return Ask("host", _("Host an event of your own"), _("There is no event near you yet."), reverse("events:host"))
-    return Ask("give", _("Chip in to the campaign"), _("A first gift powers everything else."), _donate_url())
+    def nearest_event(person_id: int) -> Event | None:
+        zip_code = zips.get(person_id, "")
+        if zip_code not in events_by_zip:
+            place = place_for_zip(zip_code) if zip_code else None
+            found = events_search(place=place, date_from=now, limit=1)
+            events_by_zip[zip_code] = found[0] if found else None
+        return events_by_zip[zip_code]
+
+    donate_url = None
+    asks = {}
+    for person_id in ids:
+        level = standings[person_id].level
+        attended = bool(done[person_id] & {"attended", "rsvp"})
+        hosted = "hosted_event" in done[person_id] or person_id in hosts
+        if level >= Level.LEADER or hosted:
+            ask = Ask("recruit", _("Bring a friend to your next event"), _("You already lead."), reverse("events:mine"))
+        elif level == Level.VOLUNTEER:
+            ask = Ask("host", _("Host an event of your own"), _("You have taken part; lead next."), host_url)
+        elif level == Level.DONOR and attended:
+            ask = Ask("host", _("Host an event of your own"), _("You give and show up."), host_url)
+        elif (event := nearest_event(person_id)) is not None:
+            reason = _("Meet supporters near you.")
+            if level == Level.DONOR:
+                reason = _("Thank you for giving; come meet us.")
+            ask = Ask("attend", event.title, reason, reverse("events:detail", args=[event.pk]), event)
+        elif level == Level.DONOR:
+            ask = Ask("host", _("Host an event of your own"), _("There is no event near you yet."), host_url)
+        else:
+            donate_url = _donate_url() if donate_url is None else donate_url
+            ask = Ask("give", _("Chip in to the campaign"), _("A first gift powers everything else."), donate_url)
+        asks[person_id] = ask
+    return asks
 
 
 def _donate_url() -> str:
@@ -170,9 +198,11 @@ def _donate_url() -> str:
     return reverse("donations:donate", args=[slug]) if slug else ""
 
 
-def _nearest_event(person: Person, *, now: datetime) -> Event | None:
-    address = PostalAddress.objects.filter(person_id=person.pk).exclude(zip_code="").order_by("-is_primary", "-id")
-    zip_code = address.values_list("zip_code", flat=True).first()
-    place = place_for_zip(zip_code) if zip_code else None
-    found = events_search(place=place, date_from=now, limit=1)
-    return found[0] if found else None
+def _primary_zips(person_ids: list[int]) -> dict[int, str]:
+    """Each person's ZIP code: their primary address's, else their newest address's."""
+    zips: dict[int, str] = {}
+    addresses = PostalAddress.objects.filter(person_id__in=person_ids).exclude(zip_code="")
+    rows = addresses.order_by("person_id", "-is_primary", "-id").values_list("person_id", "zip_code")
+    for person_id, zip_code in rows:
+        zips.setdefault(person_id, zip_code)
+    return zips

@@ -132,3 +132,22 @@ def test_next_step_reads_only(make_person, django_assert_max_num_queries):
     with django_assert_max_num_queries(8):
         measures.next_step_for(donor, now=NOW)
     assert not LevelChange.objects.exists()
+
+
+def test_next_steps_for_many_people_cost_the_same_queries_as_for_two(make_person, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_event(make_person(email="h@example.com"), zip_code="50310")
+    people = [make_person(email=f"p{n}@example.com", zip_code="50309") for n in range(12)]
+    for person in people[:4]:
+        act(person, "donation", 3)
+    act(people[4], "attended", 3)
+
+    with CaptureQueriesContext(connection) as two:
+        measures.next_steps_for([p.pk for p in people[:2]], now=NOW)
+    with django_assert_num_queries(len(two)):
+        asks = measures.next_steps_for([p.pk for p in people], now=NOW)
+    # The same answers, one by one.
+    assert asks == {p.pk: measures.next_step_for(p, now=NOW) for p in people}
+    assert [asks[p.pk].kind for p in people[3:6]] == ["attend", "host", "attend"]
