@@ -17,9 +17,10 @@ form), and monthly donors who left out their employer, whose installments pass $
 best-efforts follow-up (installments are the one path here that sends mail: the service has no
 switch for it).
 
-Afterwards the timestamps the services set to "now" (attempts, plans, refunds, cases, activity)
-are moved back to when each thing happened, as the people step does for signups; receipts count
-as sent when the gift was made, so a worker started later does not mail them all today.
+Refunds are dated when they happened by `contribution_refund` itself. Afterwards the timestamps
+the services set to "now" (attempts, plans, cases, activity) are moved back to when each thing
+happened, as the people step does for signups; receipts count as sent when the gift was made, so
+a worker started later does not mail them all today.
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ from barnstorm.donations.models import (
     PageRecipient,
     PaymentAttempt,
     RecurringPlan,
-    Refund,
     RefundKind,
     ReportForm,
     SavedPaymentMethod,
@@ -445,7 +445,6 @@ class _Replay:
     refunds: int = 0
     refused_cases: dict[int, datetime] = field(default_factory=dict)
     refused_attempts: dict[str, datetime] = field(default_factory=dict)  # by idempotency key
-    refund_times: dict[int, datetime] = field(default_factory=dict)  # by contribution id
     cancel_times: dict[int, datetime] = field(default_factory=dict)  # by plan id
 
 
@@ -559,9 +558,8 @@ class _Replayer:
         contribution_id, amount = payload
         contribution = Contribution.objects.get(pk=contribution_id)
         reason = "Donor asked: gave twice by mistake" if amount is None else "Donor asked to give less"
-        contribution_refund(contribution=contribution, amount_cents=amount, reason=reason)
+        contribution_refund(contribution=contribution, amount_cents=amount, reason=reason, refunded_at=when)
         self.done.refunds += 1
-        self.done.refund_times[contribution_id] = when
 
     def chargeback(self, when: datetime, contribution_id: int) -> None:
         contribution = Contribution.objects.get(pk=contribution_id)
@@ -571,9 +569,9 @@ class _Replayer:
             reason="Disputed with the card issuer",
             external_id=f"test:dispute:{contribution.charge_id}",
             at_processor=False,
+            refunded_at=when,
         )
         self.done.refunds += 1
-        self.done.refund_times[contribution_id] = when
 
 
 # Moving "now" back to when things happened -----------------------------------------------------
@@ -588,15 +586,14 @@ class _Marks:
     charge: int
     plan: int
     method: int
-    refund: int
     case: int
     activity: int
 
     @classmethod
     def take(cls) -> _Marks:
         models = (
-            Contribution, PaymentAttempt, TestProcessorCharge, RecurringPlan, SavedPaymentMethod, Refund,
-            ComplianceCase, Activity,
+            Contribution, PaymentAttempt, TestProcessorCharge, RecurringPlan, SavedPaymentMethod, ComplianceCase,
+            Activity,
         )  # fmt: skip
         return cls(*(model.objects.aggregate(m=Max("id"))["m"] or 0 for model in models))
 
@@ -626,11 +623,6 @@ def _backdate(marks: _Marks, done: _Replay) -> None:
     SavedPaymentMethod.objects.filter(pk__gt=marks.method).update(
         created_at=Subquery(RecurringPlan.objects.filter(payment_method_id=OuterRef("pk")).values("created_at")[:1])
     )
-    refunds = list(Refund.objects.filter(pk__gt=marks.refund).only("pk", "contribution_id"))
-    for refund in refunds:
-        refund.created_at = done.refund_times[refund.contribution_id]
-    bulk_update_objects(refunds, ["created_at"])
-
     ComplianceCase.objects.filter(pk__gt=marks.case, contribution__isnull=False).update(created_at=received)
     cases = list(ComplianceCase.objects.filter(pk__in=list(done.refused_cases)).only("pk"))
     for case in cases:
@@ -641,14 +633,12 @@ def _backdate(marks: _Marks, done: _Replay) -> None:
     moved = []
     for entry in Activity.objects.filter(
         pk__gt=marks.activity,
-        kind__in=["recurring_started", "recurring_cancelled", "donation_refunded", "donation_charged_back"],
+        kind__in=["recurring_started", "recurring_cancelled"],
     ).only("pk", "kind", "data"):
         if entry.kind == "recurring_started":
             entry.occurred_at = plan_started.get(entry.data.get("plan_id"))
-        elif entry.kind == "recurring_cancelled":
-            entry.occurred_at = done.cancel_times.get(entry.data.get("plan_id"))
         else:
-            entry.occurred_at = done.refund_times.get(entry.data.get("contribution_id"))
+            entry.occurred_at = done.cancel_times.get(entry.data.get("plan_id"))
         if entry.occurred_at is not None:
             moved.append(entry)
     bulk_update_objects(moved, ["occurred_at"])
