@@ -87,6 +87,22 @@ class DonorInput:
     occupation: str = ""
     sms_consent: bool | None = None
 
+    @classmethod
+    def as_on(cls, contribution: Contribution) -> DonorInput:
+        """The donor as a contribution records them: for the next gift made without a form."""
+        return cls(
+            given_name=contribution.given_name,
+            family_name=contribution.family_name,
+            email=contribution.email,
+            street1=contribution.street1,
+            street2=contribution.street2,
+            city=contribution.city,
+            state=contribution.state,
+            zip_code=contribution.zip_code,
+            employer=contribution.employer,
+            occupation=contribution.occupation,
+        )
+
     def person_input(self, *, source: str = "", refcode: str = "") -> PersonInput:
         address = None
         if self.street1 or self.zip_code:
@@ -903,18 +919,7 @@ def recurring_installment_charge(*, plan_id: int, now: datetime | None = None) -
     if last is None:
         return None
     data = ContributionInput(
-        donor=DonorInput(
-            given_name=last.given_name,
-            family_name=last.family_name,
-            email=last.email,
-            street1=last.street1,
-            street2=last.street2,
-            city=last.city,
-            state=last.state,
-            zip_code=last.zip_code,
-            employer=last.employer,
-            occupation=last.occupation,
-        ),
+        donor=DonorInput.as_on(last),
         amount_cents=plan.amount_cents,
         method=Method.CARD,
         source=Source.RECURRING,

@@ -204,18 +204,7 @@ def express(request, slug):
             error = _("That amount can't be given on this page.")
         else:
             data = services.ContributionInput(
-                donor=services.DonorInput(
-                    given_name=last.given_name,
-                    family_name=last.family_name,
-                    email=last.email,
-                    street1=last.street1,
-                    street2=last.street2,
-                    city=last.city,
-                    state=last.state,
-                    zip_code=last.zip_code,
-                    employer=last.employer,
-                    occupation=last.occupation,
-                ),
+                donor=services.DonorInput.as_on(last),
                 amount_cents=cents,
                 method=Method.CARD,
                 source=Source.EXPRESS,
