@@ -423,7 +423,6 @@ class _Importer:
         try:
             contribution_refund(
                 contribution=contribution,
-                amount_cents=amount,
                 reason=_("Refunded on ActBlue"),
                 actor=self.actor,
                 external_id=external_id,

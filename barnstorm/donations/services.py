@@ -990,7 +990,7 @@ def contribution_refund(
     actor=None,
     external_id: str = "",
     at_processor: bool = True,
-    committees: dict[int, int] | None = None,
+    committees: dict[int, int | None] | None = None,
     refunded_at: datetime | None = None,
 ) -> Refund:
     """Refund (or record a chargeback of) all or part of a contribution.
@@ -998,14 +998,15 @@ def contribution_refund(
     Staff refunds go to the processor first with a key derived from the refund, so a retry
     refunds once; processor webhooks pass `external_id` (the processor's event) and
     `at_processor=False`, since the money has already gone back.
-    The money comes back from the last-designated line items first (an excess goes back first),
-    unless `committees` says how much each recipient gave back ({committee id: cents}, adding up
-    to the amount), as an ActBlue refund of one committee's part does. Each refund keeps its lines,
-    so reports know which committee and election refunded what. An import passes `refunded_at`,
-    the day the money went back, which dates the refund in reports.
+    `amount_cents` (None: all that is left) comes back from the last-designated line items first
+    (an excess goes back first). Or, instead, `committees` says what each recipient gives back
+    ({committee id: cents, or None for all that is left of its part}), as a staff refund of one
+    recipient's part or an ActBlue refund row does. Each refund keeps its lines, so reports know
+    which committee and election refunded what. An import passes `refunded_at`, the day the
+    money went back, which dates the refund in reports.
     """
-    from django.core.exceptions import ValidationError
-
+    if committees is not None and amount_cents is not None:
+        raise ValueError("give the amount or the committees' shares, not both")
     if external_id:
         earlier = Refund.objects.filter(external_id=external_id).first()
         if earlier is not None:
@@ -1013,13 +1014,20 @@ def contribution_refund(
     with transaction.atomic():
         contribution = Contribution.objects.select_for_update().get(pk=contribution.pk)
         refundable = contribution.amount_cents - contribution.refunded_cents
-        amount = refundable if amount_cents is None else amount_cents
-        if amount <= 0 or amount > refundable:
-            raise ValidationError(
-                _("A refund must be between $0.01 and $%(max)s.") % {"max": f"{refundable / 100:,.2f}"}
-            )
+        out_of_range = ValidationError(
+            _("A refund must be between $0.01 and $%(max)s.") % {"max": f"{refundable / 100:,.2f}"}
+        )
+        wanted = committees
+        if wanted is None:
+            amount = refundable if amount_cents is None else amount_cents
+            if not 0 < amount <= refundable:
+                raise out_of_range
+            wanted = {ANY_RECIPIENT: amount}
         # Settled before the processor is asked, so a refund that can't be spread moves no money.
-        takes = _refund_takes(contribution, amount, committees=committees)
+        takes = _refund_takes(contribution, wanted)
+        amount = sum(take for _item_id, take in takes)
+        if not 0 < amount <= refundable:  # a recipient with nothing left
+            raise out_of_range
         if at_processor and contribution.charge_id:
             key = f"refund:{contribution.pk}:{contribution.refunded_cents}:{amount}"
             refund_result = processor_named(contribution.processor).refund(
@@ -1058,20 +1066,21 @@ def contribution_refund(
     return refund
 
 
-def _refund_takes(
-    contribution: Contribution, amount_cents: int, *, committees: dict[int, int] | None
-) -> list[tuple[int, int]]:
-    """(line item id, cents) that a refund takes back: each committee's share, or the last-designated first."""
+ANY_RECIPIENT = None  # in _refund_takes: whichever line items, the last-designated first
+
+
+def _refund_takes(contribution: Contribution, wanted: dict[int | None, int | None]) -> list[tuple[int, int]]:
+    """(line item id, cents) that a refund takes back, last-designated first within each recipient.
+
+    `wanted`: {committee id or ANY_RECIPIENT: cents, or None for all that is left}.
+    """
     items = list(contribution.line_items.select_for_update().order_by("-id"))
-    if committees is None:
-        shares = [(items, amount_cents)]
-    else:
-        if sum(committees.values()) != amount_cents:
-            raise ValueError(f"the committees' shares {committees} do not add up to {amount_cents}")
-        shares = [([item for item in items if item.committee_id == c], cents) for c, cents in committees.items()]
     takes = []
-    for candidates, cents in shares:
-        remaining = cents
+    for committee_id, cents in wanted.items():
+        candidates = [item for item in items if committee_id in (ANY_RECIPIENT, item.committee_id)]
+        remaining = sum(item.amount_cents - item.refunded_cents for item in candidates) if cents is None else cents
+        if remaining <= 0:
+            continue  # nothing asked of this one, or nothing left: the caller's total says so
         for item in candidates:
             take = min(remaining, item.amount_cents - item.refunded_cents)
             if take:

@@ -79,7 +79,6 @@ class RefundForm(forms.Form):
     def __init__(self, *args, left: dict[int, tuple[str, int]], **kwargs):
         """`left`: {committee id: (name, cents left to refund)} of the contribution's recipients."""
         super().__init__(*args, **kwargs)
-        self.left = left
         if len(left) > 1:  # a split: which recipient gives the money back
             self.fields["committee"].choices = [("", _("The last-designated part first"))] + [
                 (pk, f"{name} ({cents / 100:,.2f} left)") for pk, (name, cents) in left.items()
@@ -115,20 +114,17 @@ def contribution_refund(request, contribution_id):
         if raw and amount is None:
             messages.error(request, _("Enter the refund in dollars, such as 10 or 10.50."))
         else:
-            committees = None
-            if committee_id:
-                amount = amount if amount is not None else form.left[committee_id][1]
-                committees = {committee_id: amount}
             try:
                 services.contribution_refund(
                     contribution=contribution,
-                    amount_cents=amount,
+                    # From one recipient's part (blank: all that is left of it), or the last-designated first.
+                    amount_cents=None if committee_id else amount,
+                    committees={committee_id: amount} if committee_id else None,
                     kind=form.cleaned_data["kind"],
                     reason=form.cleaned_data["reason"],
                     actor=request.user,
                     # A chargeback is the bank taking the money back: nothing to send to the processor.
                     at_processor=form.cleaned_data["kind"] == RefundKind.REFUND,
-                    committees=committees,
                 )
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))

@@ -183,7 +183,6 @@ def test_a_refund_of_one_recipients_part_of_a_split_is_that_recipients(committee
     # names its committee), which the last-designated-first rule would have charged to the other.
     refund = contribution_refund(
         contribution=history["lee"],
-        amount_cents=10_000,
         committees={committee.pk: 10_000},
         refunded_at=at(2026, 6, 13),
         at_processor=False,

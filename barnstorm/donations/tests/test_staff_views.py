@@ -164,6 +164,9 @@ def test_a_refund_of_a_split_can_come_from_the_recipient_staff_choose(staff_clie
     response = staff_client.post(url, {"amount": "5", "kind": "refund", "committee": committee.pk}, follow=True)
     assert "$5.00 more than is left of a recipient&#x27;s part" in response.content.decode()
     assert TestProcessorCharge.objects.get().refunded_cents == 3000  # nothing went to the processor
+    response = staff_client.post(url, {"amount": "", "kind": "refund", "committee": committee.pk}, follow=True)
+    assert "A refund must be between $0.01 and $30.00" in response.content.decode()  # nothing left of that part
+    assert TestProcessorCharge.objects.get().refunded_cents == 3000
 
 
 def test_a_contribution_to_one_committee_offers_no_choice_of_recipient(staff_client, committee, gift):
